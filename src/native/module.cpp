@@ -1,0 +1,28 @@
+// module.cpp: the _rawffi module object; each concern adds its part.
+#include "module.h"
+
+namespace {
+
+int exec_module(PyObject *m) {
+    using namespace rawffi;
+    for (auto init : {init_memory, init_access, init_ffitypes, init_library, init_call,
+                      init_callback, init_helpers}) {
+        if (init(m) < 0) return -1;
+    }
+    return 0;
+}
+
+PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, reinterpret_cast<void *>(exec_module)},
+    {0, nullptr},
+};
+
+PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "pyctypes._rawffi",
+    "The native core of pyctypes: raw memory, typed access, libffi calls and closures, dlopen.",
+    0, nullptr, slots, nullptr, nullptr, nullptr,
+};
+
+}  // namespace
+
+PyMODINIT_FUNC PyInit__rawffi(void) { return PyModuleDef_Init(&moduledef); }

@@ -1,0 +1,14 @@
+// module.h: the per-concern initialisers that module.cpp calls to fill _rawffi.
+#pragma once
+#include "refs.h"
+
+namespace rawffi {
+// Each adds its types, functions and constants to the module; -1 with an error set on failure.
+int init_memory(PyObject *module);
+int init_access(PyObject *module);
+int init_ffitypes(PyObject *module);
+int init_library(PyObject *module);
+int init_call(PyObject *module);
+int init_callback(PyObject *module);
+int init_helpers(PyObject *module);
+}  // namespace rawffi

@@ -1,0 +1,196 @@
+"""pyctypes._rawffi: the native core (C++ over libffi).  This stub is its contract.
+
+Mechanism only, no ctypes policy: raw memory, typed loads and stores, libffi
+calls and closures, dlopen.  The Python level (pyctypes._ctypes) decides what
+to call and checks its arguments; this module trusts the addresses it is given
+(a wild address crashes, as in C) but raises a Python exception for every
+malformed Python-level argument (wrong type, unknown type code, negative size).
+
+Type codes are CPython's (`struct` module letters as ctypes uses them):
+    b B h H i I l L q Q   signed/unsigned char, short, int, long, long long
+    f d g                 float, double, long double
+    ?                     _Bool
+    c                     char (value: bytes of length 1; store also takes an int 0..255)
+    u                     wchar_t (value: str of length 1)
+    z                     char *     (load: bytes up to NUL, or None for NULL;
+                                      store: bytes -> pointer to its buffer, int -> address, None -> NULL)
+    Z                     wchar_t *  (load: str up to NUL, or None for NULL;
+                                      store: str -> pointer to a new NUL-terminated wchar_t buffer
+                                      (the returned keep-alive owns it), int -> address, None -> NULL)
+    P                     void *     (load: int, or None for NULL; store: int or None)
+    O                     PyObject * (load: new reference, ValueError("PyObject is NULL") for NULL;
+                                      store: writes the pointer WITHOUT taking a reference and returns
+                                      the object as the keep-alive, as CPython's ctypes does)
+    v                     void (only as an FFIType / restype)
+"""
+
+from typing import Any, Callable, Optional, Sequence
+
+# ---------------------------------------------------------------- memory
+class CData:
+    """Base type of every ctypes instance.
+
+    Subclassable from Python, with Python metaclasses.  Holds in native slots:
+    the block's address, its size, whether it owns it, the base object it is a
+    view into (``_b_base_``), the ``_objects`` keep-alive slot, and b_index /
+    b_length.  No instance ``__dict__`` of its own (Python subclasses get one
+    unless they declare ``__slots__``, as in CPython).
+
+    ``cls()`` (tp_new) allocates an owned, zeroed block of
+    ``cls._rawffi_size_`` bytes (looked up on the type through the MRO; a
+    missing attribute raises ``TypeError("abstract class")``), aligned to 16
+    (max_align_t and long double).  Blocks of at most 16 bytes live inside the
+    object.  tp_new ignores its arguments; ``__init__`` is the Python level's.
+    """
+    _b_base_: Optional["CData"]      # read-only: the object this is a view into
+    _b_needsfree_: int               # read-only: 1 if the block is owned
+    _objects: Any                    # read-only view of the keep-alive slot (None if unset)
+    _b_objects_: Any                 # read/write: the same slot, for the Python level
+    _b_address_: int                 # read-only: address of the block
+    _b_size_: int                    # read-only: size of the block in bytes
+    _b_index_: int                   # read/write: index in the base's _objects
+    _b_length_: int                  # read/write: element count (arrays), free for the Python level
+
+    # Buffer protocol: exported read-write, len = _b_size_.  Format, itemsize
+    # and shape come from ``type(self)._rawffi_pep3118_`` = (format: str,
+    # itemsize: int, shape: tuple[int, ...]); when missing: ("B", 1, ()).
+    # ndim == len(shape).
+
+def at_address(cls: type, address: int) -> CData:
+    """An instance of ``cls`` (a CData subclass) viewing ``address``; owns nothing,
+    ``_b_base_`` None, size ``cls._rawffi_size_``."""
+
+def view(cls: type, address: int, base: CData, index: int = 0) -> CData:
+    """An instance of ``cls`` viewing ``address`` (inside ``base``'s memory);
+    ``_b_base_`` = base (a strong reference), ``_b_index_`` = index."""
+
+def resize(obj: CData, size: int) -> None:
+    """Grow or shrink an owned block to ``size`` bytes, new bytes zeroed.
+    Policy (minimum size, ownership) is checked by the Python level; this
+    raises ValueError if the block is not owned."""
+
+def buffer_address(obj: Any) -> int:
+    """Address of the buffer of ``obj`` (any object with the buffer protocol);
+    the caller keeps an export alive (e.g. a memoryview) while it uses it."""
+
+# ---------------------------------------------------------------- access
+def sizeof_code(code: str) -> int: ...
+def alignof_code(code: str) -> int: ...
+
+def load(code: str, address: int, swapped: bool = False) -> Any:
+    """Read the C value of type ``code`` at ``address`` (unaligned is fine)."""
+
+def store(code: str, address: int, value: Any, swapped: bool = False) -> Any:
+    """Write ``value`` as type ``code`` at ``address``; return the object that must
+    be kept alive for the stored value to stay valid (or None).
+    Integers wrap silently (any object with __index__; float -> TypeError);
+    f/d/g take anything float() would take via __float__/__index__;
+    ? takes truthiness."""
+
+def load_bits(code: str, address: int, bit_offset: int, bit_width: int,
+              swapped: bool = False) -> int:
+    """Read a bitfield of an integer type ``code`` (b B h H i I l L q Q ?) whose
+    storage unit starts at ``address``; bit_offset counts from the least
+    significant bit of the (native-order, or swapped) unit.  Signed codes
+    sign-extend."""
+
+def store_bits(code: str, address: int, value: int, bit_offset: int, bit_width: int,
+               swapped: bool = False) -> None:
+    """Write a bitfield; the value is truncated to bit_width bits silently."""
+
+def read(address: int, size: int) -> bytes: ...
+def write(address: int, data: Any) -> None:
+    """Copy the bytes of a buffer-protocol object to ``address``."""
+def memmove(dst: int, src: int, size: int) -> None: ...
+def memset(dst: int, byte: int, size: int) -> None: ...
+def strlen(address: int) -> int: ...
+def wcslen(address: int) -> int: ...
+def read_wchars(address: int, count: int) -> str:
+    """``count`` wchar_t's at address as a str (no NUL handling)."""
+def write_wchars(address: int, text: str, count: int) -> None:
+    """Write str as wchar_t's at address: at most ``count`` wchar_t's, no NUL
+    appended (the Python level decides about terminators)."""
+def wchar_count(text: str) -> int:
+    """How many wchar_t's ``text`` needs (without terminator)."""
+
+# ---------------------------------------------------------------- ffi types
+class FFIType:
+    """An ``ffi_type``.  ``size`` and ``alignment`` as libffi computes them."""
+    size: int
+    alignment: int
+    @staticmethod
+    def for_code(code: str) -> "FFIType":
+        """The simple ffi_type of a type code (including 'v' void); shared."""
+    @staticmethod
+    def struct(elements: Sequence["FFIType"]) -> "FFIType":
+        """A new FFI_TYPE_STRUCT of these elements (in order; libffi lays them
+        out with natural alignment).  Keeps the elements alive; owned and freed
+        with this object.  Unions and packed layouts are expressed by the
+        Python level as an equivalent element list."""
+
+# ---------------------------------------------------------------- call
+CALL_RELEASE_GIL: int   # release the GIL around the foreign call
+CALL_USE_ERRNO: int     # swap the private ctypes errno with C errno around the call
+CALL_CHECK_PYERR: int   # after the call, raise if a Python error is set (pythonapi)
+
+class CallInterface:
+    """A prepared ``ffi_cif``: ``CallInterface(restype, argtypes, nfixed=-1)``.
+    ``nfixed`` >= 0 prepares a variadic cif (ffi_prep_cif_var) with that many
+    fixed arguments.  Raises TypeError/ValueError on bad input, and
+    RuntimeError naming the libffi status if preparation fails."""
+    restype: FFIType
+    argtypes: tuple
+    def __init__(self, restype: FFIType, argtypes: Sequence[FFIType], nfixed: int = -1) -> None: ...
+    def call(self, function: int, args: Sequence[int], result: int, flags: int) -> None:
+        """Call the C function at address ``function``.  ``args`` holds one
+        address per argument, pointing at the argument's value.  The return
+        value is written at ``result`` (restype.size bytes; integers narrower
+        than ffi_arg are narrowed here, as libffi defines).  ``result`` may be
+        0 for a void restype."""
+
+# ---------------------------------------------------------------- callback
+class Closure:
+    """``Closure(cif, callable)``: an ffi closure; ``address`` is the C function
+    pointer.  When C calls it (from any thread; the GIL is taken with
+    PyGILState_Ensure), ``callable(args, result)`` runs, where ``args`` is the
+    address of the ``void *[]`` of argument pointers and ``result`` the address
+    where the return value must be written (restype.size bytes, zeroed before
+    the call; narrow integer results are widened to ffi_arg here).  If callable
+    raises, the exception goes to sys.unraisablehook (PyErr_WriteUnraisable)
+    and the result is zero."""
+    address: int
+    cif: CallInterface
+    callable: Callable[[int, int], None]
+    def __init__(self, cif: CallInterface, callable: Callable[[int, int], None]) -> None: ...
+
+# ---------------------------------------------------------------- library
+RTLD_LOCAL: int
+RTLD_GLOBAL: int
+RTLD_NOW: int
+RTLD_LAZY: int
+def dlopen(name: Optional[str], mode: int) -> int:
+    """Handle of the library (None: the process); OSError(dlerror text)."""
+def dlsym(handle: int, name: str) -> int:
+    """Address of the symbol; OSError(dlerror text) when missing."""
+def dlclose(handle: int) -> None:
+    """OSError(dlerror text) on failure."""
+
+# ---------------------------------------------------------------- helpers
+def get_errno() -> int: ...
+def set_errno(value: int) -> int:
+    """Set ctypes' private (thread-local) errno; return the old value."""
+memmove_addr: int      # address of C memmove
+memset_addr: int       # address of C memset
+string_at_addr: int    # PyObject *string_at(const char *p, int size): bytes; size -1 = strlen
+wstring_at_addr: int   # PyObject *wstring_at(const wchar_t *p, int size): str; size -1 = wcslen
+cast_addr: int         # PyObject *cast(void *p, PyObject *src, PyObject *ctype): calls the cast hook
+def set_cast_hook(hook: Callable[[int, Any, type], Any]) -> None:
+    """``hook(address, src, ctype)`` implements ctypes.cast; called (GIL held)
+    by the C function at cast_addr."""
+def Py_INCREF(obj: Any) -> Any: ...
+def Py_DECREF(obj: Any) -> Any: ...
+def PyObj_FromPtr(address: int) -> Any: ...
+def take_object(address: int) -> Any:
+    """Read a PyObject* at address and return it, taking over (stealing) the
+    reference it holds (a py_object result of a foreign function).
+    ValueError("PyObject is NULL") for NULL."""
