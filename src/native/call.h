@@ -1,0 +1,42 @@
+// call.h: CallInterface, a prepared ffi_cif, and calling foreign functions through it.
+#pragma once
+#include "refs.h"
+#include <ffi.h>
+
+namespace rawffi {
+
+enum CallFlags : int {
+    CALL_RELEASE_GIL = 1,   // release the GIL around the foreign call
+    CALL_USE_ERRNO = 2,     // swap the private ctypes errno with C errno around the call
+    CALL_CHECK_PYERR = 4,   // after the call, fail if a Python error is set
+};
+
+// One allocation per prepared signature: the object header, the ffi_cif, and
+// (right after the struct, as the var-object items) the ffi_type* array.
+struct CallInterfaceObject {
+    PyObject_VAR_HEAD
+    ffi_cif cif;
+    PyObject *restype;    // FFIType
+    PyObject *argtypes;   // tuple of FFIType
+    int nfixed;           // -1, or the number of fixed arguments of a variadic cif
+
+    ffi_type **atypes() noexcept {
+        return reinterpret_cast<ffi_type **>(reinterpret_cast<char *>(this) + sizeof(*this));
+    }
+};
+static_assert(sizeof(CallInterfaceObject) % alignof(ffi_type *) == 0);
+
+// The CallInterface type object (set by init_call).
+extern PyTypeObject *CallInterface_Type;
+
+inline bool is_callinterface(PyObject *o) noexcept { return Py_IS_TYPE(o, CallInterface_Type); }
+
+// Call fn through ci with the argument pointers args[0..cif.nargs).  The
+// return value (rtype->size bytes, narrow integers narrowed) is written to
+// result, which may be NULL only for a void restype.  With CALL_RELEASE_GIL the
+// GIL is released around the call.  Returns 0, or -1 with a Python error set
+// (only possible with CALL_CHECK_PYERR).
+int call_prepared(CallInterfaceObject *ci, void (*fn)(), void **args, void *result,
+                  int flags) noexcept;
+
+}  // namespace rawffi

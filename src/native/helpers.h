@@ -1,0 +1,20 @@
+// helpers.h: ctypes' private errno and the small C helper functions ctypes calls by address.
+#pragma once
+#include "refs.h"
+
+namespace rawffi {
+
+// The calling thread's private ctypes errno (swapped with C errno around
+// calls made with CALL_USE_ERRNO; read and written by get_errno/set_errno).
+int &private_errno() noexcept;
+
+}  // namespace rawffi
+
+// The C functions whose addresses the module exports (string_at_addr,
+// wstring_at_addr, cast_addr).  Called through PYFUNCTYPE, i.e. with the GIL
+// held; each returns a new reference, or NULL with a Python error set.
+extern "C" {
+PyObject *rawffi_string_at(const char *ptr, int size);
+PyObject *rawffi_wstring_at(const wchar_t *ptr, int size);
+PyObject *rawffi_cast(void *ptr, PyObject *src, PyObject *ctype);
+}

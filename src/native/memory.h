@@ -1,0 +1,75 @@
+// memory.h: CData, the base type of every ctypes instance (owned or borrowed memory blocks),
+// and the small argument helpers (addresses, sizes, fast-call parsing) shared by the core.
+#pragma once
+#include "refs.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace rawffi {
+
+// Inline storage for small blocks, aligned for every C scalar (long double included).
+union alignas(16) InlineStorage {
+    long double ld;
+    std::max_align_t any;
+    char bytes[16];
+};
+static_assert(sizeof(InlineStorage) == 16);
+static_assert(alignof(InlineStorage) == 16);
+static_assert(alignof(InlineStorage) >= alignof(std::max_align_t));
+static_assert(alignof(InlineStorage) >= alignof(long double));
+
+// The native part of every ctypes instance.  Python-level code never sees these
+// fields directly; other native files use the inline accessors below.
+struct CData {
+    PyObject_HEAD
+    char *b_ptr;             // the block
+    Py_ssize_t b_size;       // its size in bytes
+    int b_needsfree;         // 1 if the block is owned (inline or heap)
+    int b_exports;           // live buffer exports: an exported block cannot be resized
+    PyObject *b_base;        // owned; the CData this is a view into, or NULL
+    PyObject *b_objects;     // owned; the _objects keep-alive slot, or NULL
+    Py_ssize_t b_index;      // index in the base's _objects
+    Py_ssize_t b_length;     // element count (arrays); free for the Python level
+    InlineStorage b_value;   // storage of owned blocks of at most 16 bytes
+
+    bool uses_inline() const noexcept { return b_ptr == b_value.bytes; }
+};
+static_assert(offsetof(CData, b_value) % 16 == 0, "inline storage must be 16-aligned in the object");
+
+// The CData type object (set by init_memory).
+extern PyTypeObject *CData_Type;
+
+inline bool is_cdata(PyObject *o) noexcept { return PyObject_TypeCheck(o, CData_Type); }
+inline CData *as_cdata(PyObject *o) noexcept { return reinterpret_cast<CData *>(o); }
+// Only for objects that passed is_cdata().
+inline void *cdata_ptr(PyObject *o) noexcept { return as_cdata(o)->b_ptr; }
+inline Py_ssize_t cdata_size(PyObject *o) noexcept { return as_cdata(o)->b_size; }
+
+// A new instance of cls (a CData subtype, not checked) viewing address: owns
+// nothing; base (may be NULL) is kept as _b_base_, index as _b_index_.  The
+// size is cls._rawffi_size_.  Throws PyErrorSet.
+Ref cdata_view(PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index);
+
+// cls._rawffi_size_ (looked up through the MRO).  Throws PyErrorSet:
+// TypeError("abstract class") when missing, TypeError when not an int,
+// ValueError when negative.
+Py_ssize_t type_block_size(PyTypeObject *cls);
+
+// ---------------------------------------------------------------- argument helpers
+// An address argument: any int (or __index__ object); negative values are
+// taken as signed (-1 -> 0xffff...).  Throws PyErrorSet.
+void *to_address(PyObject *o);
+// A size/count argument: an int >= 0 (ValueError naming what otherwise).  Throws PyErrorSet.
+Py_ssize_t to_size(PyObject *o, const char *what);
+// An int argument of any sign.  Throws PyErrorSet.
+Py_ssize_t to_ssize(PyObject *o);
+
+// METH_FASTCALL | METH_KEYWORDS argument parsing: fills out[0..nnames) from
+// positional then keyword arguments; names[i] is the i-th parameter, the first
+// nrequired are required, the others are left NULL (borrowed) when absent.
+// Throws PyErrorSet (TypeError as CPython words it).
+void parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                const char *const *names, int nnames, int nrequired, PyObject **out);
+
+}  // namespace rawffi

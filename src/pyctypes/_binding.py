@@ -1,0 +1,81 @@
+"""Binding CPython's stdlib `ctypes` package to pyctypes' `_ctypes`.
+
+The stdlib package is never copied: it is imported from the running
+interpreter's library with `_ctypes` resolved to `pyctypes._ctypes`.
+"""
+
+import sys
+import threading
+
+# The stdlib ctypes package and the submodules a side-by-side copy carries.
+_STDLIB_MODULES = ("ctypes", "ctypes._endian", "ctypes.util", "ctypes.wintypes")
+_SIDE_PREFIX = "pyctypes.ctypes"
+_lock = threading.RLock()
+
+
+def _our_ctypes_module():
+    from . import _ctypes
+    return _ctypes
+
+
+def installed():
+    return sys.modules.get("_ctypes") is _our_ctypes_module()
+
+
+def install():
+    """Bind `_ctypes` to pyctypes for every later `import ctypes` of this process.
+
+    Raises RuntimeError if `ctypes` was already imported on CPython's `_ctypes`:
+    mixing the two would give objects of two incompatible implementations.
+    """
+    ours = _our_ctypes_module()
+    with _lock:
+        if sys.modules.get("_ctypes") is ours:
+            return
+        loaded = sys.modules.get("ctypes")
+        if loaded is not None and getattr(loaded, "_SimpleCData", None) is not ours._SimpleCData:
+            raise RuntimeError(
+                "pyctypes.install() called after 'ctypes' was imported on CPython's _ctypes; "
+                "call it before anything imports ctypes (or use 'python -m pyctypes run')")
+        sys.modules["_ctypes"] = ours
+
+
+def _is_stdlib_ctypes_name(name):
+    return name in ("ctypes", "_ctypes") or name.startswith("ctypes.")
+
+
+def side_by_side():
+    """The stdlib `ctypes` package loaded a second time, bound to pyctypes.
+
+    Its modules live in sys.modules as `pyctypes.ctypes`, `pyctypes.ctypes.util`, ...
+    while `ctypes` (if imported) stays whatever it was.
+    """
+    with _lock:
+        existing = sys.modules.get(_SIDE_PREFIX)
+        if existing is not None:
+            return existing
+        ours = _our_ctypes_module()
+        if installed():
+            # Process-wide binding: the plain package already runs on pyctypes.
+            import ctypes
+            for name in _STDLIB_MODULES:
+                __import__(name)
+                sys.modules[_SIDE_PREFIX + name[len("ctypes"):]] = sys.modules[name]
+            return ctypes
+        saved = {n: m for n, m in sys.modules.items() if _is_stdlib_ctypes_name(n)}
+        for n in saved:
+            del sys.modules[n]
+        fresh = {}
+        try:
+            sys.modules["_ctypes"] = ours
+            for name in _STDLIB_MODULES:
+                __import__(name)
+            fresh = {n: m for n, m in sys.modules.items()
+                     if _is_stdlib_ctypes_name(n) and n != "_ctypes"}
+        finally:
+            for n in [n for n in sys.modules if _is_stdlib_ctypes_name(n)]:
+                del sys.modules[n]
+            sys.modules.update(saved)
+        for name, module in fresh.items():
+            sys.modules[_SIDE_PREFIX + name[len("ctypes"):]] = module
+        return fresh["ctypes"]

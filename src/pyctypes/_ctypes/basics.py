@@ -1,0 +1,475 @@
+"""The CData base class, the per-type plan (StgInfo), keep-alives, and the
+module functions that work on any ctypes object: sizeof, alignment, byref,
+addressof, resize, buffer_info, _unpickle.
+
+Keep-alive rules (CPython's, which test_keeprefs and test_internals check):
+every instance has an ``_objects`` slot.  Objects that must stay alive as long
+as an instance (a bytes object whose buffer a c_char_p field points into, the
+source of a from_buffer view, the target of a pointer...) are stored there by
+``keep_ref``.  A view into another instance (a structure field that is itself
+a structure, an array element...) keeps nothing of its own: its
+``_b_base_`` is the object it views, and its keep-alives go into the
+``_objects`` of the root object (the "container"), in a dict keyed by a path
+of hex indices from the view up to the root ("index:parentindex:...").  A
+container whose type has no sub-objects (a simple type, length 0) stores the
+single kept object directly instead of a dict.
+"""
+
+from ._native import raw
+
+# Flags of a type's plan, as CPython's StgDict flags.
+TYPEFLAG_ISPOINTER = 0x100
+TYPEFLAG_HASPOINTER = 0x200
+TYPEFLAG_HASUNION = 0x400
+TYPEFLAG_HASBITFIELD = 0x800
+DICTFLAG_FINAL = 0x1000
+
+
+class ArgumentError(Exception):
+    pass
+
+
+ArgumentError.__module__ = "ctypes"
+
+
+class StgInfo:
+    """The plan of a ctypes type (CPython's StgDict): stored on the class as
+    ``_stginfo_``.  Everything an operation on instances needs to know is
+    here, computed once when the type is made (or its _fields_ are set).
+
+    size, align   bytes, as the C compiler lays the type out
+    length        array length / number of fields; 0 for simple types.
+                  Decides whether instances keep a dict in ``_objects``.
+    proto         array/pointer element type; a simple type's _type_ code
+    code          type code of a simple type (None otherwise)
+    getfunc       address -> Python value (simple types only)
+    setfunc       (address, value) -> keep-alive (simple types only)
+    ffi_type      raw.FFIType used to pass/return the type by value
+    flags         TYPEFLAG_* / DICTFLAG_FINAL
+    format, shape PEP 3118 format and shape (itemsize follows from them)
+    """
+
+    __slots__ = ("size", "align", "length", "proto", "code", "getfunc", "setfunc",
+                 "ffi_type", "flags", "format", "shape", "fields", "argtypes",
+                 "restype", "checker", "converters", "extra")
+
+    def __init__(self, size=0, align=1, length=0, proto=None, code=None, getfunc=None,
+                 setfunc=None, ffi_type=None, flags=0, format=None, shape=()):
+        self.size = size
+        self.align = align
+        self.length = length
+        self.proto = proto
+        self.code = code
+        self.getfunc = getfunc
+        self.setfunc = setfunc
+        self.ffi_type = ffi_type
+        self.flags = flags
+        self.format = format
+        self.shape = shape
+        self.fields = None      # structures: the CField descriptors, in order
+        self.argtypes = None    # function pointer types
+        self.restype = None
+        self.checker = None
+        self.converters = None
+        self.extra = None       # free for a family's own data
+
+    def copy(self):
+        new = StgInfo()
+        for name in StgInfo.__slots__:
+            setattr(new, name, getattr(self, name))
+        new.flags &= ~DICTFLAG_FINAL
+        return new
+
+
+def stginfo(tp):
+    """The StgInfo of a ctypes type, or None for anything else."""
+    if isinstance(tp, type):
+        return getattr(tp, "_stginfo_", None)
+    return None
+
+
+def own_stginfo(tp):
+    """The StgInfo a class defines itself (not one inherited from a base)."""
+    return tp.__dict__.get("_stginfo_")
+
+
+def set_stginfo(tp, info):
+    """Attach a plan to a type, and tell the native core its size and buffer format."""
+    type.__setattr__(tp, "_stginfo_", info)
+    type.__setattr__(tp, "_rawffi_size_", info.size)
+    if info.format is not None:
+        type.__setattr__(tp, "_rawffi_pep3118_", (info.format, pep3118_itemsize(tp, info), tuple(info.shape)))
+
+
+def pep3118_itemsize(tp, info):
+    """Item size of the buffer export: the innermost element of an array type."""
+    while info.shape and info.proto is not None and stginfo(info.proto) is not None:
+        tp = info.proto
+        info = stginfo(tp)
+        if not info.shape:
+            break
+    return info.size
+
+
+def is_cdata(obj):
+    return isinstance(obj, raw.CData)
+
+
+def is_simple_subclass(tp):
+    """CPython's _ctypes_simple_instance: a subclass of a fundamental simple type
+    (class MyInt(c_int)) whose values are not converted to Python objects."""
+    from .primitive import _SimpleCData, PyCSimpleType
+    return isinstance(tp, PyCSimpleType) and tp.__base__ is not _SimpleCData
+
+
+# ---------------------------------------------------------------- keep-alives
+
+def get_container(obj):
+    """The root object whose _objects holds obj's keep-alives (PyCData_GetContainer)."""
+    while obj._b_base_ is not None:
+        obj = obj._b_base_
+    if obj._b_objects_ is None and stginfo(type(obj)).length:
+        obj._b_objects_ = {}
+    return obj
+
+
+def get_kept_objects(obj):
+    """What obj keeps alive (CPython's GetKeepedObjects)."""
+    return get_container(obj)._b_objects_
+
+
+def unique_key(target, index):
+    """The key of target's slot in its container's dict: "index:parentindex:..." in hex."""
+    parts = ["%x" % index]
+    while target._b_base_ is not None:
+        parts.append("%x" % target._b_index_)
+        target = target._b_base_
+    return ":".join(parts)
+
+
+def keep_ref(target, index, keep):
+    """Keep `keep` alive as long as target (CPython's KeepRef)."""
+    if keep is None:
+        return
+    container = get_container(target)
+    if type(container._b_objects_) is not dict:
+        container._b_objects_ = keep
+        return
+    container._b_objects_[unique_key(target, index)] = keep
+
+
+# ---------------------------------------------------------------- get and set of typed values
+
+def value_getter(tp):
+    """address -> Python value for reading a tp at an address as a field, item or result,
+    when tp's values convert to Python objects (fundamental simple types); else None."""
+    info = stginfo(tp)
+    if info is not None and info.getfunc is not None and not is_simple_subclass(tp):
+        return info.getfunc
+    return None
+
+
+def make_view(tp, address, base, index):
+    """An instance of tp for the memory at address (CPython's PyCData_FromBaseObj):
+    a view into base, or without a base a copy of the memory."""
+    if base is not None:
+        return raw.view(tp, address, base, index)
+    obj = raw.CData.__new__(tp)
+    raw.memmove(obj._b_address_, address, stginfo(tp).size)
+    return obj
+
+
+def cdata_get(tp, address, base, index):
+    """The Python value of a tp at address inside base (CPython's PyCData_get)."""
+    getter = value_getter(tp)
+    if getter is not None:
+        return getter(address)
+    return make_view(tp, address, base, index)
+
+
+def store_value(tp, address, value, size=None):
+    """Write value as a tp at address; return what must be kept alive (CPython's
+    _PyCData_set).  Accepts an instance of tp (copied), a Python value for simple
+    types, a tuple (tp(*value)), None for pointers, an array for a pointer to its
+    element type."""
+    from .pointer import PyCPointerType
+    from .array import Array
+    info = stginfo(tp)
+    if size is None:
+        size = info.size
+    if not is_cdata(value):
+        if info.setfunc is not None:
+            return info.setfunc(address, value)
+        if type(value) is tuple:
+            return store_value(tp, address, tp(*value), size)
+        if value is None and isinstance(tp, PyCPointerType):
+            raw.store("P", address, None)
+            return None
+        raise TypeError("expected %s instance, got %s" % (tp.__name__, type(value).__name__))
+    if isinstance(value, tp):
+        raw.memmove(address, value._b_address_, size)
+        return get_kept_objects(value)
+    if isinstance(tp, PyCPointerType) and isinstance(value, Array):
+        if stginfo(type(value)).proto is not info.proto:
+            raise TypeError("incompatible types, %s instance instead of %s instance"
+                            % (type(value).__name__, tp.__name__))
+        raw.store("P", address, value._b_address_)
+        return (get_kept_objects(value), value)
+    raise TypeError("incompatible types, %s instance instead of %s instance"
+                    % (type(value).__name__, tp.__name__))
+
+
+def cdata_set(dst, tp, value, index, address, size=None):
+    """Store value into dst's memory at address as a tp, keeping what it needs alive
+    (CPython's PyCData_set)."""
+    keep = store_value(tp, address, value, size)
+    keep_ref(dst, index, keep)
+
+
+# ---------------------------------------------------------------- the base class
+
+class _CData(raw.CData):
+    """Base of every ctypes instance (CPython's _ctypes._CData)."""
+
+    __slots__ = ()
+    __hash__ = None
+
+    def __ctypes_from_outparam__(self):
+        return self
+
+    def __reduce__(self):
+        info = stginfo(type(self))
+        if info.flags & (TYPEFLAG_ISPOINTER | TYPEFLAG_HASPOINTER):
+            raise ValueError("ctypes objects containing pointers cannot be pickled")
+        state = getattr(self, "__dict__", None)
+        if state is None:
+            state = {}
+        return (_unpickle, (type(self), (state, raw.read(self._b_address_, self._b_size_))))
+
+    def __setstate__(self, state, data=None):
+        if data is None:
+            if not isinstance(state, tuple) or len(state) != 2:
+                raise TypeError("__setstate__ expects a (dict, bytes) state")
+            state, data = state
+        if not isinstance(state, dict):
+            raise TypeError("__setstate__ argument 1 must be dict, not %s" % type(state).__name__)
+        if not isinstance(data, bytes):
+            raise TypeError("__setstate__ argument 2 must be bytes, not %s" % type(data).__name__)
+        raw.write(self._b_address_, data[:self._b_size_])
+        mydict = getattr(self, "__dict__", None)
+        if mydict is not None:
+            mydict.update(state)
+
+
+_CData.__module__ = "_ctypes"
+
+
+def _unpickle(typ, state):
+    obj = typ.__new__(typ)
+    obj.__setstate__(*state)
+    return obj
+
+
+# ---------------------------------------------------------------- the shared metaclass
+
+class _CDataMeta(type):
+    """What every ctypes metaclass offers (CPython's CDataType methods)."""
+
+    def from_address(cls, address):
+        if not isinstance(address, int):
+            raise TypeError("integer expected")
+        _audit("ctypes.cdata", address)
+        return raw.at_address(cls, address)
+
+    def from_buffer(cls, obj, offset=0):
+        info = _instantiable_info(cls)
+        offset = _index(offset)
+        mv = memoryview(obj)
+        if mv.readonly:
+            raise TypeError("underlying buffer is not writable")
+        if not mv.c_contiguous:
+            raise TypeError("underlying buffer is not C contiguous")
+        if offset < 0:
+            raise ValueError("offset cannot be negative")
+        if info.size > mv.nbytes - offset:
+            raise ValueError("Buffer size too small (%d instead of at least %d bytes)"
+                             % (mv.nbytes, info.size + offset))
+        address = raw.buffer_address(mv)
+        _audit("ctypes.cdata/buffer", address, mv.nbytes, offset)
+        result = raw.at_address(cls, address + offset)
+        keep_ref(result, -1, mv)
+        return result
+
+    def from_buffer_copy(cls, buffer, offset=0):
+        info = _instantiable_info(cls)
+        offset = _index(offset)
+        mv = memoryview(buffer)
+        if offset < 0:
+            raise ValueError("offset cannot be negative")
+        if info.size > mv.nbytes - offset:
+            raise ValueError("Buffer size too small (%d instead of at least %d bytes)"
+                             % (mv.nbytes, info.size + offset))
+        _audit("ctypes.cdata/buffer", raw.buffer_address(mv), mv.nbytes, offset)
+        result = raw.CData.__new__(cls)
+        raw.write(result._b_address_, mv.cast("B")[offset:offset + info.size])
+        return result
+
+    def in_dll(cls, dll, name):
+        handle = getattr(dll, "_handle")
+        if not isinstance(handle, int):
+            raise TypeError("the _handle attribute of the second argument must be an integer")
+        try:
+            address = raw.dlsym(handle, name)
+        except OSError as exc:
+            raise ValueError(str(exc)) from None
+        _audit("ctypes.dlsym/handle", handle, name)
+        return raw.at_address(cls, address)
+
+    def __mul__(cls, length):
+        from .array import array_type
+        if not isinstance(length, int):
+            return NotImplemented
+        if length < 0:
+            raise ValueError("Array length must be >= 0, not %d" % length)
+        return array_type(cls, length)
+
+    __rmul__ = __mul__
+
+    def from_param(cls, value):
+        """Default from_param (CPython's CDataType_from_param)."""
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, CArgObject):
+            from .pointer import PyCPointerType
+            info = stginfo(cls)
+            if (isinstance(cls, PyCPointerType) and info is not None and info.proto is not None
+                    and isinstance(value._obj, info.proto)):
+                return value
+        as_parameter = getattr(value, "_as_parameter_", None)
+        if as_parameter is not None:
+            return cls.from_param(as_parameter)
+        raise TypeError("expected %s instance instead of %s" % (cls.__name__, type(value).__name__))
+
+
+def _instantiable_info(cls):
+    info = stginfo(cls)
+    if info is None:
+        raise TypeError("abstract class")
+    return info
+
+
+def _index(value):
+    import operator
+    return operator.index(value)
+
+
+def _audit(event, *args):
+    import sys
+    sys.audit(event, *args)
+
+
+# ---------------------------------------------------------------- arguments prepared for a call
+
+class CArgObject:
+    """A converted argument (CPython's PyCArgObject): the result of byref() and of
+    the simple types' from_param.  Holds the argument's value in its own small
+    buffer, the ffi type to pass it as, and the object it keeps alive."""
+
+    __slots__ = ("_tag", "_obj", "_buffer", "_ffi_type", "_value", "__weakref__")
+
+    def __init__(self, tag, ffi_type, obj, value=None):
+        self._tag = tag
+        self._ffi_type = ffi_type
+        self._obj = obj
+        self._value = value
+        self._buffer = _ArgBuffer()
+
+    @property
+    def _address(self):
+        """Address of the argument's value, as libffi takes it."""
+        return self._buffer._b_address_
+
+    def __repr__(self):
+        tag = self._tag
+        value = self._value
+        if tag in "bBhHiIlLqQ?":
+            return "<cparam '%s' (%d)>" % (tag, value)
+        if tag in "fdg":
+            return "<cparam '%s' (%r)>" % (tag, value)
+        if tag == "c":
+            ch = value[0] if isinstance(value, bytes) else value
+            if 32 <= ch < 127:
+                return "<cparam '%s' ('%s')>" % (tag, chr(ch))
+            return "<cparam '%s' ('\\x%02x')>" % (tag, ch)
+        if tag in "zZPsVO":
+            address = raw.load("P", self._address) or 0
+            return "<cparam '%s' (%s)>" % (tag, hex(address))
+        return "<cparam '%s' at %s>" % (tag, hex(id(self)))
+
+
+CArgObject.__name__ = CArgObject.__qualname__ = "CArgObject"
+CArgObject.__module__ = "builtins"
+
+
+class _ArgBuffer(raw.CData):
+    """16 bytes holding one argument value (a scalar, a pointer or a long double)."""
+    __slots__ = ()
+    _rawffi_size_ = 16
+
+
+def byref(obj, offset=0):
+    """A light pointer to obj's memory (plus offset), for passing as an argument."""
+    if not is_cdata(obj):
+        raise TypeError("byref() argument must be a ctypes instance, not '%s'" % type(obj).__name__)
+    offset = _index(offset)
+    arg = CArgObject("P", raw.FFIType.for_code("P"), obj)
+    raw.store("P", arg._address, obj._b_address_ + offset)
+    return arg
+
+
+# ---------------------------------------------------------------- module functions
+
+def sizeof(obj_or_type):
+    info = stginfo(obj_or_type)
+    if info is not None:
+        return info.size
+    if is_cdata(obj_or_type):
+        return obj_or_type._b_size_
+    raise TypeError("this type has no size")
+
+
+def alignment(obj_or_type):
+    info = stginfo(obj_or_type)
+    if info is None and is_cdata(obj_or_type):
+        info = stginfo(type(obj_or_type))
+    if info is None:
+        raise TypeError("no alignment info")
+    return info.align
+
+
+def addressof(obj):
+    if not is_cdata(obj):
+        raise TypeError("invalid type")
+    _audit("ctypes.addressof", obj)
+    return obj._b_address_
+
+
+def resize(obj, size):
+    info = stginfo(type(obj)) if is_cdata(obj) else None
+    if info is None:
+        raise TypeError("excepted ctypes instance")
+    size = _index(size)
+    if size < info.size:
+        raise ValueError("minimum size is %d" % info.size)
+    if not obj._b_needsfree_:
+        raise ValueError("Memory cannot be resized because this object doesn't own it")
+    raw.resize(obj, size)
+
+
+def buffer_info(arg):
+    info = stginfo(arg)
+    if info is None and is_cdata(arg):
+        info = stginfo(type(arg))
+    if info is None:
+        raise TypeError("not a ctypes type or object")
+    return (info.format, len(info.shape), tuple(info.shape))
