@@ -77,5 +77,15 @@ def side_by_side():
                 del sys.modules[n]
             sys.modules.update(saved)
         for name, module in fresh.items():
-            sys.modules[_SIDE_PREFIX + name[len("ctypes"):]] = module
+            side_name = _SIDE_PREFIX + name[len("ctypes"):]
+            sys.modules[side_name] = module
+            _rename_classes(module, name, side_name)
         return fresh["ctypes"]
+
+
+def _rename_classes(module, name, side_name):
+    """Give the copy's classes their side-by-side module name, so that pickle and
+    repr find them as pyctypes.ctypes.X rather than CPython's ctypes.X."""
+    for value in list(vars(module).values()):
+        if isinstance(value, type) and value.__module__ == name:
+            value.__module__ = side_name
