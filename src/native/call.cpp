@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -195,24 +196,21 @@ PyType_Spec ci_spec = {
 int call_prepared(CallInterfaceObject *ci, void (*fn)(), void **args, void *result,
                   int flags) noexcept {
     ffi_type *rt = ci->cif.rtype;
-    // libffi writes at least a full ffi_arg (integers are widened to it).
-    size_t need = rt->size > sizeof(ffi_arg) ? rt->size : sizeof(ffi_arg);
-    alignas(16) unsigned char local[64];
-    void *rbuf = local;
-    std::vector<unsigned char> heap;
-    if (need > sizeof local) [[unlikely]] {
-        heap.resize(need + 16);
-        auto p = reinterpret_cast<uintptr_t>(heap.data());
-        rbuf = reinterpret_cast<void *>((p + 15) & ~uintptr_t(15));
+    try {
+        // libffi writes at least a full ffi_arg (integers are widened to it).
+        ResultBuffer rbuf(rt);
+        if (flags & CALL_RELEASE_GIL) {
+            Py_BEGIN_ALLOW_THREADS
+            ffi_call_errno(&ci->cif, fn, rbuf.get(), args, flags);
+            Py_END_ALLOW_THREADS
+        } else {
+            ffi_call_errno(&ci->cif, fn, rbuf.get(), args, flags);
+        }
+        if (result && rt->type != FFI_TYPE_VOID) narrow_result(rt, rbuf.get(), result);
+    } catch (std::bad_alloc &) {
+        PyErr_NoMemory();
+        return -1;
     }
-    if (flags & CALL_RELEASE_GIL) {
-        Py_BEGIN_ALLOW_THREADS
-        ffi_call_errno(&ci->cif, fn, rbuf, args, flags);
-        Py_END_ALLOW_THREADS
-    } else {
-        ffi_call_errno(&ci->cif, fn, rbuf, args, flags);
-    }
-    if (result && rt->type != FFI_TYPE_VOID) narrow_result(rt, rbuf, result);
     if ((flags & CALL_CHECK_PYERR) && PyErr_Occurred()) return -1;
     return 0;
 }

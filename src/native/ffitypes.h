@@ -3,6 +3,9 @@
 #include "refs.h"
 #include <ffi.h>
 
+#include <cstddef>
+#include <memory>
+
 namespace rawffi {
 
 // The FFIType type object (set by init_ffitypes).
@@ -32,5 +35,27 @@ inline bool is_narrow_int(const ffi_type *t) noexcept {
         return false;
     }
 }
+
+// Scratch space for a return value of libffi: at least max(size, sizeof(ffi_arg))
+// bytes, 16-aligned, zeroed; on the stack when small.
+class ResultBuffer {
+public:
+    explicit ResultBuffer(const ffi_type *t) {
+        size_t n = t->size > sizeof(ffi_arg) ? t->size : sizeof(ffi_arg);
+        if (n > sizeof local_) [[unlikely]] {
+            heap_.reset(new Chunk[(n + sizeof(Chunk) - 1) / sizeof(Chunk)]());
+            p_ = heap_.get();
+        }
+    }
+    ResultBuffer(const ResultBuffer &) = delete;
+    ResultBuffer &operator=(const ResultBuffer &) = delete;
+    void *get() noexcept { return p_; }
+
+private:
+    struct alignas(16) Chunk { unsigned char b[16]; };
+    Chunk local_[4]{};
+    std::unique_ptr<Chunk[]> heap_;
+    void *p_ = local_;
+};
 
 }  // namespace rawffi

@@ -22,8 +22,8 @@ void *handle_arg(PyObject *o) {
 PyObject *lib_dlopen(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
     return guard([&]() -> PyObject * {
         if (nargs != 2) raise(PyExc_TypeError, "dlopen() takes exactly 2 arguments (name, mode)");
-        int mode = PyLong_AsLong(args[1]) & 0x7fffffff;
-        if (PyErr_Occurred()) throw_if_error();
+        long mode = PyLong_AsLong(args[1]);
+        if (mode == -1 && PyErr_Occurred()) throw_if_error();
         Ref name;  // bytes, or empty for the process itself
         if (args[0] != Py_None) {
             PyObject *b = nullptr;
@@ -31,7 +31,7 @@ PyObject *lib_dlopen(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
             name = Ref::steal(b);
         }
         dlerror();
-        void *h = dlopen(name ? PyBytes_AS_STRING(name.get()) : nullptr, mode);
+        void *h = dlopen(name ? PyBytes_AS_STRING(name.get()) : nullptr, static_cast<int>(mode));
         if (!h) raise_dlerror("dlopen failed");
         return PyLong_FromVoidPtr(h);
     });
@@ -42,7 +42,8 @@ PyObject *lib_dlsym(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
         if (nargs != 2) raise(PyExc_TypeError, "dlsym() takes exactly 2 arguments (handle, name)");
         void *h = handle_arg(args[0]);
         if (!PyUnicode_Check(args[1])) raise(PyExc_TypeError, "dlsym() symbol name must be a str");
-        const char *name = check_utf8(args[1]);
+        const char *name = PyUnicode_AsUTF8(args[1]);
+        if (!name) throw_if_error();
         dlerror();
         void *p = dlsym(h, name);
         if (!p) {
