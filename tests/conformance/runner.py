@@ -1,0 +1,459 @@
+"""Run CPython's own ctypes test suite on CPython's `_ctypes` and on pyctypes.
+
+Two halves in one file:
+
+* the driver (``python runner.py --out FILE test_x``, or through pyctypes:
+  ``python -m pyctypes -m runner --out FILE test_x``) runs one module of the
+  running interpreter's stdlib ``ctypes.test`` package with unittest and writes
+  one JSON object per line to FILE as it goes: a ``start`` event before each
+  test, a ``result`` event per test outcome, and a final ``done`` event naming
+  the ``_ctypes`` module the run was bound to.  Writing as it goes means a
+  crash still tells which test was running.
+
+* the parent side (imported by the pytest module and tools/conformance_table.py)
+  lists the modules, runs the driver in subprocesses -- one per module and
+  implementation, a few at a time, each with a timeout, so that a crash or a
+  hang only costs that module -- and compares the outcomes.
+
+Implementations (the keys of IMPLS): ``cpython`` (CPython's C `_ctypes`, the
+reference), ``pyctypes`` (default mode) and ``pyctypes-pure`` (PYCTYPES_PURE=1).
+
+Rules of the comparison (issue 4): every test that passes on CPython must pass
+on pyctypes, and pyctypes may skip only what CPython skips.  A module whose run
+crashed, timed out, failed to import or was bound to the wrong `_ctypes` counts
+every one of its tests as failed.
+"""
+
+import concurrent.futures
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+SRC = os.path.join(REPO, "src")
+
+PACKAGE = "ctypes.test"
+
+# Outcomes of one test, worst first: when a test reports several (a failing
+# subtest and a cleanup error, say), the worst one stands.
+OUTCOMES = ("error", "fail", "unexpected-success", "skip", "expected-failure", "pass")
+# Outcomes that count as "the test passes" on the reference implementation.
+PASSING = ("pass", "expected-failure")
+
+
+@dataclasses.dataclass(frozen=True)
+class Impl:
+    name: str           # key used in reports and JSON
+    label: str          # human-readable, for messages and the table
+    pyctypes: bool      # run through `python -m pyctypes -m runner`
+    env: tuple          # extra environment variables (name, value)
+    ctypes_module: str  # the `_ctypes` module the run must be bound to
+
+
+IMPLS = {
+    "cpython": Impl("cpython", "CPython", False, (), "_ctypes"),
+    "pyctypes": Impl("pyctypes", "pyctypes", True, (), "pyctypes._ctypes"),
+    "pyctypes-pure": Impl("pyctypes-pure", "pyctypes PYCTYPES_PURE=1", True,
+                          (("PYCTYPES_PURE", "1"),), "pyctypes._ctypes"),
+}
+PYCTYPES_IMPLS = ("pyctypes", "pyctypes-pure")
+
+DEFAULT_TIMEOUT = float(os.environ.get("PYCTYPES_CONFORMANCE_TIMEOUT", "90"))
+DEFAULT_JOBS = int(os.environ.get("PYCTYPES_CONFORMANCE_JOBS", "0")) or os.cpu_count() or 2
+
+
+# ---------------------------------------------------------------------------
+# Driver: runs in the subprocess.
+
+
+def _driver(argv):
+    import argparse
+    import traceback
+    import unittest
+
+    parser = argparse.ArgumentParser(prog="runner", description="run one ctypes.test module")
+    parser.add_argument("--out", required=True, help="JSON-lines output file")
+    parser.add_argument("--package", default=PACKAGE, help="package of the module")
+    parser.add_argument("module", help="module of ctypes.test, e.g. test_arrays")
+    args = parser.parse_args(argv)
+
+    out = open(args.out, "w", buffering=1, encoding="utf-8")
+
+    def emit(**event):
+        out.write(json.dumps(event) + "\n")
+        out.flush()
+
+    def short(err):
+        # The last line of the exception, as `unittest` would end its report.
+        exc_type, exc, _ = err
+        return "".join(traceback.format_exception_only(exc_type, exc)).strip()
+
+    def full(err):
+        return "".join(traceback.format_exception(*err))[-4000:]
+
+    def import_failure(exc):
+        # The traceback without the import machinery's frames.
+        tb = traceback.TracebackException.from_exception(exc)
+        tb.stack = traceback.StackSummary.from_list(
+            [f for f in tb.stack if not f.filename.startswith("<frozen importlib")
+             and not f.filename.endswith(os.path.join("importlib", "__init__.py"))])
+        return "".join(tb.format())[-4000:]
+
+    class JSONResult(unittest.TestResult):
+        def _key(self, test):
+            if isinstance(test, unittest.case._SubTest):
+                return test.test_case.id()
+            return test.id()
+
+        def startTest(self, test):
+            super().startTest(test)
+            emit(event="start", id=self._key(test))
+
+        def _result(self, test, outcome, detail="", tb=""):
+            emit(event="result", id=self._key(test), outcome=outcome, detail=detail, tb=tb)
+
+        def addSuccess(self, test):
+            super().addSuccess(test)
+            self._result(test, "pass")
+
+        def addError(self, test, err):
+            super().addError(test, err)
+            self._result(test, "error", short(err), full(err))
+
+        def addFailure(self, test, err):
+            super().addFailure(test, err)
+            self._result(test, "fail", short(err), full(err))
+
+        def addSubTest(self, test, subtest, err):
+            super().addSubTest(test, subtest, err)
+            if err is not None:
+                outcome = "fail" if issubclass(err[0], test.failureException) else "error"
+                self._result(test, outcome, f"{subtest._subDescription()}: {short(err)}", full(err))
+
+        def addSkip(self, test, reason):
+            super().addSkip(test, reason)
+            self._result(test, "skip", str(reason))
+
+        def addExpectedFailure(self, test, err):
+            super().addExpectedFailure(test, err)
+            self._result(test, "expected-failure", short(err))
+
+        def addUnexpectedSuccess(self, test):
+            super().addUnexpectedSuccess(test)
+            self._result(test, "unexpected-success")
+
+    name = f"{args.package}.{args.module}"
+    try:
+        import importlib
+        module = importlib.import_module(name)
+        suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+    except BaseException as exc:
+        emit(event="import-error", detail=import_failure(exc))
+        emit(event="done", ctypes_module=_bound_ctypes())
+        return 3
+    suite.run(JSONResult())
+    emit(event="done", ctypes_module=_bound_ctypes())
+    out.close()
+    return 0
+
+
+def _bound_ctypes():
+    module = sys.modules.get("_ctypes")
+    return getattr(module, "__name__", None)
+
+
+# ---------------------------------------------------------------------------
+# Parent side.
+
+
+def ctypes_test_dir():
+    """Directory of the running interpreter's stdlib `ctypes.test` package (not imported)."""
+    import importlib.util
+    spec = importlib.util.find_spec("ctypes")
+    return os.path.join(os.path.dirname(spec.origin), "test")
+
+
+def list_modules():
+    """Names of the test modules of `ctypes.test`: ['test_anon', 'test_array_in_pointer', ...]."""
+    return sorted(name[:-3] for name in os.listdir(ctypes_test_dir())
+                  if name.startswith("test_") and name.endswith(".py"))
+
+
+@dataclasses.dataclass
+class TestOutcome:
+    outcome: str
+    detail: str = ""
+    tb: str = ""
+
+
+@dataclasses.dataclass
+class ModuleRun:
+    """Outcomes of one module on one implementation."""
+    module: str
+    impl: str
+    status: str = "ok"          # ok | crash | timeout | import-error | wrong-binding | no-output
+    problem: str = ""           # what went wrong with the run, for messages
+    tests: dict = dataclasses.field(default_factory=dict)   # test id -> TestOutcome
+    running: str = ""           # test started last but not finished (for crashes)
+    returncode: int = None
+    duration: float = 0.0
+    output: str = ""            # stdout+stderr of the subprocess (tail)
+
+    @property
+    def ok(self):
+        return self.status == "ok"
+
+    def ids_with(self, *outcomes):
+        return sorted(t for t, o in self.tests.items() if o.outcome in outcomes)
+
+    def counts(self, reference=None):
+        """{'run', 'pass', 'skip', 'fail'} counts; a broken run passes and skips nothing.
+
+        With a `reference` run (CPython's), counted over the reference's tests:
+        a test that this run lacks counts as failed.
+        """
+        ids = list(reference.tests if reference is not None else self.tests)
+        outcomes = [self.tests[t].outcome if self.ok and t in self.tests else "not run"
+                    for t in ids]
+        passed = sum(o in PASSING for o in outcomes)
+        skipped = outcomes.count("skip")
+        return {"run": len(ids), "pass": passed, "skip": skipped,
+                "fail": len(ids) - passed - skipped}
+
+
+def _merge(old, new):
+    if old is None or OUTCOMES.index(new.outcome) < OUTCOMES.index(old.outcome):
+        return new
+    return old
+
+
+def _parse(run, path):
+    """Fill `run` from the driver's JSON-lines file; return the `done` event or None."""
+    done = None
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return None
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue          # a line cut short by a crash
+        kind = event["event"]
+        if kind == "start":
+            run.running = event["id"]
+        elif kind == "result":
+            test_id = event["id"]
+            run.tests[test_id] = _merge(run.tests.get(test_id),
+                                        TestOutcome(event["outcome"], event["detail"], event["tb"]))
+            if run.running == test_id:
+                run.running = ""
+        elif kind == "import-error":
+            run.status, run.problem = "import-error", event["detail"]
+        elif kind == "done":
+            done = event
+    return done
+
+
+def _command(impl, module, out, package):
+    driver = ["-m", "runner", "--out", out, "--package", package, module]
+    python = [sys.executable, "-X", "faulthandler"]
+    if impl.pyctypes:
+        return python + ["-m", "pyctypes"] + driver
+    return python + driver
+
+
+def _environment(impl, extra_path=()):
+    env = dict(os.environ)
+    for name in ("PYCTYPES_PURE", "PYTHONSTARTUP", "PYTHONINSPECT"):
+        env.pop(name, None)
+    path = [HERE, *extra_path]
+    if impl.pyctypes and os.path.isdir(os.path.join(SRC, "pyctypes")):
+        path.append(SRC)
+    if impl.pyctypes and env.get("PYTHONPATH"):
+        path.append(env["PYTHONPATH"])   # an installed pyctypes may come from there
+    env["PYTHONPATH"] = os.pathsep.join(path)
+    env.update(impl.env)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def _describe_exit(returncode):
+    if returncode is not None and returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit status {returncode}"
+
+
+def run_module(module, impl_name, timeout=DEFAULT_TIMEOUT, package=PACKAGE, extra_path=()):
+    """Run one `ctypes.test` module on one implementation in a subprocess.
+
+    `package` and `extra_path` (prepended to PYTHONPATH) exist for the
+    harness's own tests, which run made-up modules.
+    """
+    impl = IMPLS[impl_name]
+    run = ModuleRun(module, impl_name)
+    with tempfile.TemporaryDirectory(prefix="pyctypes-conformance-") as tmp:
+        out = os.path.join(tmp, "results.jsonl")
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(_command(impl, module, out, package), cwd=tmp,
+                                  env=_environment(impl, extra_path),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, timeout=timeout)
+            run.returncode, output = proc.returncode, proc.stdout
+        except subprocess.TimeoutExpired as exc:
+            run.status, run.problem = "timeout", f"timed out after {timeout:g} s"
+            output = exc.stdout or b""
+        run.duration = time.monotonic() - start
+        run.output = output.decode("utf-8", "replace")[-6000:]
+        done = _parse(run, out)
+    if run.status != "ok":
+        pass
+    elif done is None:
+        run.status = "crash" if run.returncode else "no-output"
+        run.problem = f"{_describe_exit(run.returncode)} before the end of the run"
+    elif done["ctypes_module"] != impl.ctypes_module:
+        run.status = "wrong-binding"
+        run.problem = (f"the run used _ctypes = {done['ctypes_module']!r}, "
+                       f"not {impl.ctypes_module!r}")
+    if run.running and run.status != "timeout":
+        run.problem += f", while running {run.running}"
+    elif run.running:
+        run.problem += f", in {run.running}"
+    return run
+
+
+def run_many(pairs, jobs=DEFAULT_JOBS, timeout=DEFAULT_TIMEOUT, progress=None):
+    """Run (module, impl) pairs in parallel; return {(module, impl): ModuleRun}.
+
+    `progress`, if given, is called with each ModuleRun as it completes.
+    """
+    pairs = list(dict.fromkeys(pairs))
+    results = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(run_module, m, i, timeout): (m, i) for m, i in pairs}
+        for future in concurrent.futures.as_completed(futures):
+            run = future.result()
+            results[futures[future]] = run
+            if progress is not None:
+                progress(run)
+    return results
+
+
+@dataclasses.dataclass
+class Comparison:
+    """pyctypes' run of one module against CPython's."""
+    module: str
+    impl: str
+    reference: ModuleRun
+    candidate: ModuleRun
+    lost: list          # [(test id, CPython outcome, pyctypes outcome, detail)]
+    extra_skips: list   # [(test id, CPython outcome, skip reason)]
+    stray: list         # [(id, outcome, detail)] reported by pyctypes only (fixture errors)
+
+    @property
+    def ok(self):
+        return self.reference.ok and not self.lost and not self.extra_skips
+
+    @property
+    def skips_equal(self):
+        return (self.candidate.ok and
+                self.reference.ids_with("skip") == self.candidate.ids_with("skip"))
+
+    def report(self):
+        """Multi-line account of every deviation, for a pytest failure message."""
+        label = IMPLS[self.impl].label
+        lines = []
+        if not self.reference.ok:
+            lines.append(f"{self.module}: the CPython reference run itself failed "
+                         f"({self.reference.status}: {self.reference.problem})")
+            lines.append(_indent(self.reference.output[-2000:]))
+            return "\n".join(lines)
+        lines.append(f"{self.module} on {label}: {len(self.lost)} test(s) pass on CPython "
+                     f"but not on pyctypes, {len(self.extra_skips)} extra skip(s)")
+        if not self.candidate.ok:
+            lines.append(f"  the whole module counts as failed: {self.candidate.status}: "
+                         f"{self.candidate.problem.strip()}")
+        for test_id, ref, got, detail in _capped(self.lost, lines):
+            lines.append(f"  FAILED {_short_id(test_id)}: {got}"
+                         + (f": {_one_line(detail)}" if detail else ""))
+        for test_id, ref, reason in _capped(self.extra_skips, lines):
+            lines.append(f"  EXTRA SKIP {_short_id(test_id)} (CPython: {ref}): {reason}")
+        for test_id, got, detail in self.stray:
+            lines.append(f"  {got.upper()} {_short_id(test_id)}: {_one_line(detail)}")
+        if not self.candidate.ok and self.candidate.output.strip():
+            lines.append("  output of the run (tail):")
+            lines.append(_indent(self.candidate.output[-3000:], "    "))
+        return "\n".join(lines)
+
+
+def compare(reference, candidate):
+    """Compare a pyctypes ModuleRun with CPython's run of the same module."""
+    lost, extra = [], []
+    broken = not candidate.ok
+    for test_id, ref in sorted(reference.tests.items()):
+        got = candidate.tests.get(test_id)
+        if broken:
+            # Crash, timeout, import error, wrong binding: every test counts as failed.
+            if ref.outcome in PASSING:
+                outcome = got.outcome if got is not None else "not run"
+                lost.append((test_id, ref.outcome, f"{outcome} ({candidate.status})",
+                             got.detail if got is not None else ""))
+        elif got is not None and got.outcome == "skip" and ref.outcome != "skip":
+            extra.append((test_id, ref.outcome, got.detail))
+        elif ref.outcome in PASSING and (got is None or got.outcome != ref.outcome):
+            lost.append((test_id, ref.outcome, got.outcome if got is not None else "not run",
+                         got.detail if got is not None else ""))
+    # Errors outside any test of CPython's run (setUpClass, module fixtures):
+    # they explain the tests reported as "not run".
+    stray = [(test_id, got.outcome, got.detail) for test_id, got in sorted(candidate.tests.items())
+             if test_id not in reference.tests and got.outcome not in PASSING]
+    return Comparison(reference.module, candidate.impl, reference, candidate, lost, extra, stray)
+
+
+def totals(results, impl):
+    """Summed counts of `impl` over the modules in `results` ({(module, impl): run}),
+    counted over CPython's tests where CPython's run of the module is there."""
+    total = {"modules": 0, "run": 0, "pass": 0, "skip": 0, "fail": 0}
+    for (module, name), run in results.items():
+        if name == impl:
+            total["modules"] += 1
+            for key, value in run.counts(results.get((module, "cpython"))).items():
+                total[key] += value
+    return total
+
+
+def _capped(items, lines, limit=60):
+    """The first `limit` items; a line in `lines` says how many more there were."""
+    if len(items) > limit:
+        lines.append(f"  (listing {limit} of {len(items)})")
+    return items[:limit]
+
+
+def _short_id(test_id):
+    prefix = PACKAGE + "."
+    return test_id[len(prefix):] if test_id.startswith(prefix) else test_id
+
+
+def _one_line(text, limit=300):
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _indent(text, prefix="  "):
+    return "\n".join(prefix + line for line in text.rstrip().splitlines())
+
+
+if __name__ == "__main__":
+    sys.exit(_driver(sys.argv[1:]))
