@@ -340,11 +340,15 @@ class _CDataMeta(type):
         if isinstance(value, cls):
             return value
         if isinstance(value, CArgObject):
-            from .pointer import PyCPointerType
+            # byref(x) is accepted where x is an instance of the type's item type
+            # (pointers, arrays); anything else is an error right away
             info = stginfo(cls)
-            if (isinstance(cls, PyCPointerType) and info is not None and info.proto is not None
-                    and isinstance(value._obj, info.proto)):
+            ob = value._obj
+            if (info is not None and isinstance(info.proto, type) and ob is not None
+                    and isinstance(ob, info.proto)):
                 return value
+            raise TypeError("expected %s instance instead of pointer to %s"
+                            % (cls.__name__, type(ob).__name__ if ob is not None else "???"))
         as_parameter = getattr(value, "_as_parameter_", None)
         if as_parameter is not None:
             return cls.from_param(as_parameter)
