@@ -1,7 +1,301 @@
-"""PLACEHOLDER: pointers (being written)."""
-from .basics import _CData, _CDataMeta
-class PyCPointerType(_CDataMeta): pass
-class _Pointer(_CData, metaclass=PyCPointerType): pass
+"""Pointers: the PyCPointerType metaclass, the _Pointer base class, POINTER,
+pointer, the pointer type cache, and the hook behind ctypes.cast.
+
+A pointer type's plan (StgInfo): size/align of void *, length 1 (so its
+instances keep a dict of keep-alives), ``proto`` = the pointed-to type, flags
+ISPOINTER, format "&" + the target's format (with the target's shape for a
+pointer to an array), ffi type pointer.  getfunc/setfunc stay None: a pointer
+read from memory is returned as an instance.
+
+Keep-alives (CPython's Pointer_set_contents): setting ``contents`` keeps the
+target under key "1" and what the target keeps under key "0".  ``contents``
+and items are views whose ``_b_base_`` is the pointer itself.
+"""
+
+from ._native import raw
+from .basics import (StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_get,
+                     cdata_set, get_container, get_kept_objects, is_cdata, keep_ref, make_view,
+                     set_stginfo, stginfo)
+from .array import Array, caller_module, has_index, ssize_index, type_name
+
+_WCHAR_SIZE = raw.sizeof_code("u")
+
+
+# ---------------------------------------------------------------- the metaclass
+
+def _check_proto(proto):
+    """CPython's PyCPointerType_SetProto checks."""
+    if not isinstance(proto, type):
+        raise TypeError("_type_ must be a type")
+    if stginfo(proto) is None:
+        raise TypeError("_type_ must have storage info")
+
+
+def _pointer_format(proto):
+    """PEP 3118 format of a pointer to proto: "&" + shape prefix + target format
+    ("B" for an incomplete target)."""
+    info = stginfo(proto)
+    prefix = "&"
+    if info.shape:
+        prefix += "(%s)" % ",".join(str(n) for n in info.shape)
+    return prefix + (info.format if info.format is not None else "B")
+
+
+class PyCPointerType(_CDataMeta):
+    """metatype for the Pointer Objects"""
+
+    def __new__(mcls, name, bases, namespace, **kwds):
+        cls = super().__new__(mcls, name, bases, namespace, **kwds)
+        if bases == (_CData,):
+            return cls              # the abstract base _Pointer itself
+        info = StgInfo(size=raw.sizeof_code("P"), align=raw.alignof_code("P"), length=1,
+                       ffi_type=raw.FFIType.for_code("P"), flags=TYPEFLAG_ISPOINTER)
+        if "_type_" in cls.__dict__:         # only the class's own _type_ counts
+            proto = cls.__dict__["_type_"]
+            _check_proto(proto)
+            info.proto = proto
+            info.format = _pointer_format(proto)
+        set_stginfo(cls, info)
+        return cls
+
+    def set_type(cls, ctype, /):
+        """Complete a pointer type made by POINTER("name") (ctypes.SetPointerType)."""
+        info = cls.__dict__.get("_stginfo_")
+        if info is None:
+            raise TypeError("abstract class")
+        _check_proto(ctype)
+        info.proto = ctype
+        type.__setattr__(cls, "_type_", ctype)
+
+    def from_param(cls, value):
+        """Accept None, an instance of the target type (passed byref), a pointer or
+        array of (a subclass of) the target type, else the generic rules
+        (CPython's PyCPointerType_from_param)."""
+        if value is None:
+            return None
+        info = stginfo(cls)
+        if info is None:
+            raise TypeError("abstract class")
+        proto = info.proto
+        if proto is None:
+            raise TypeError("expected %s instance instead of %s"
+                            % (cls.__name__, type(value).__name__))
+        if isinstance(value, proto):
+            return byref(value)
+        if isinstance(value, (_Pointer, Array)):
+            if issubclass(stginfo(type(value)).proto, proto):
+                return value
+        return _CDataMeta.from_param(cls, value)
+
+
+# ---------------------------------------------------------------- the instances
+
+def _target(self):
+    """The address the pointer holds; ValueError for NULL."""
+    address = raw.load("P", self._b_address_)
+    if not address:
+        raise ValueError("NULL pointer access")
+    return address
+
+
+def _get_item(self, i):
+    """Item i of the memory pointed to (CPython's Pointer_item)."""
+    address = _target(self)
+    proto = stginfo(type(self)).proto
+    return cdata_get(proto, address + i * stginfo(proto).size, self, i)
+
+
+def _set_contents(self, value):
+    """Point to value, keeping it (key "1") and what it keeps (key "0") alive."""
+    if not is_cdata(value):
+        proto = stginfo(type(self)).proto
+        raise TypeError("expected %s instead of %s" % (type_name(proto), type_name(type(value))))
+    raw.store("P", self._b_address_, value._b_address_)
+    keep_ref(self, 1, value)
+    keep_ref(self, 0, get_kept_objects(value))
+
+
+def _slice_bounds(index):
+    """start, step, length of a pointer slice: no length to clip against, so
+    stop is required, and start too when stepping backwards (Pointer_subscript)."""
+    if index.step is None:
+        step = 1
+    else:
+        step = ssize_index(index.step, ValueError)
+        if step == 0:
+            raise ValueError("slice step cannot be zero")
+    if index.start is None:
+        if step < 0:
+            raise ValueError("slice start is required for step < 0")
+        start = 0
+    else:
+        start = ssize_index(index.start, ValueError)
+    if index.stop is None:
+        raise ValueError("slice stop is required")
+    stop = ssize_index(index.stop, ValueError)
+    if (step > 0 and start > stop) or (step < 0 and start < stop):
+        return start, step, 0
+    # C integer division truncates towards zero: p[0:0:2] has one item, as in CPython
+    distance = stop - start - 1 if step > 0 else stop - start + 1
+    quotient = abs(distance) // abs(step)
+    if (distance < 0) != (step < 0):
+        quotient = -quotient
+    return start, step, quotient + 1
+
+
+def _get_slice(self, index):
+    start, step, length = _slice_bounds(index)
+    proto = stginfo(type(self)).proto
+    kind = stginfo(proto).code
+    if length <= 0:
+        return {"c": b"", "u": ""}.get(kind, [])
+    if kind == "c":
+        address = _target(self)
+        if step == 1:
+            return raw.read(address + start, length)
+        return bytes(raw.load("B", address + start + k * step) for k in range(length))
+    if kind == "u":
+        address = _target(self)
+        if step == 1:
+            return raw.read_wchars(address + start * _WCHAR_SIZE, length)
+        return "".join(raw.read_wchars(address + (start + k * step) * _WCHAR_SIZE, 1)
+                       for k in range(length))
+    return [_get_item(self, start + k * step) for k in range(length)]
+
+
+class _Pointer(_CData, metaclass=PyCPointerType):
+    """Base class of pointer types: make them with POINTER(ctypes_type)."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args, **kwargs):
+        info = stginfo(cls)
+        if info is None or info.proto is None:
+            raise TypeError("Cannot create instance: has no _type_")
+        return super().__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        # CPython's Pointer_init: at most one positional value; keywords ignored
+        if len(args) > 1:
+            raise TypeError("POINTER expected at most 1 argument, got %d" % len(args))
+        if args:
+            _set_contents(self, args[0])
+
+    @property
+    def contents(self):
+        """the object this pointer points to (read-write)"""
+        address = _target(self)
+        return make_view(stginfo(type(self)).proto, address, self, 0)
+
+    @contents.setter
+    def contents(self, value):
+        _set_contents(self, value)
+
+    @contents.deleter
+    def contents(self):
+        raise TypeError("Pointer does not support item deletion")
+
+    def __bool__(self):
+        return bool(raw.load("P", self._b_address_))
+
+    def __getitem__(self, index):
+        if has_index(index):
+            return _get_item(self, ssize_index(index))
+        if isinstance(index, slice):
+            return _get_slice(self, index)
+        raise TypeError("Pointer indices must be integer")
+
+    def __setitem__(self, index, value):
+        # no slice assignment: CPython's pointers only have sq_ass_item
+        if not has_index(index):
+            raise TypeError("sequence index must be integer, not '%s'" % type(index).__name__)
+        i = ssize_index(index)
+        address = _target(self)
+        proto = stginfo(type(self)).proto
+        size = stginfo(proto).size
+        cdata_set(self, proto, value, i, address + i * size, size)
+
+    def __delitem__(self, index):
+        if not has_index(index):
+            raise TypeError("sequence index must be integer, not '%s'" % type(index).__name__)
+        ssize_index(index)
+        raise TypeError("Pointer does not support item deletion")
+
+
+_Pointer.__module__ = "_ctypes"
+PyCPointerType.__module__ = "_ctypes"
+
+
+# ---------------------------------------------------------------- POINTER and pointer
+
+# target type -> pointer type; id(pointer type) -> incomplete pointer type made
+# by POINTER("name"); stdlib ctypes adds None -> c_void_p and its own entries.
 _pointer_type_cache = {}
-def POINTER(tp): raise NotImplementedError
-def pointer(obj): raise NotImplementedError
+
+
+def POINTER(cls):
+    """The pointer type to cls, made once and cached.  POINTER("name") makes an
+    incomplete pointer type to be completed by SetPointerType."""
+    try:
+        return _pointer_type_cache[cls]
+    except KeyError:
+        pass
+    if type(cls) is str:
+        result = PyCPointerType("LP_%s" % cls, (_Pointer,), {"__module__": caller_module()})
+        key = id(result)
+    elif isinstance(cls, type):
+        result = PyCPointerType("LP_%s" % type_name(cls), (_Pointer,),
+                                {"_type_": cls, "__module__": caller_module()})
+        key = cls
+    else:
+        raise TypeError("must be a ctypes type")
+    _pointer_type_cache[key] = result
+    return result
+
+
+def pointer(obj):
+    """A new pointer instance pointing to obj."""
+    typ = _pointer_type_cache.get(type(obj))
+    if typ is None:
+        typ = POINTER(type(obj))
+    return typ(obj)
+
+
+# ---------------------------------------------------------------- ctypes.cast
+
+# The simple types that are pointers as far as cast() is concerned
+# (c_void_p, c_char_p, c_wchar_p, py_object and their Windows cousins).
+_POINTER_LIKE_CODES = frozenset("sPzUZXO")
+
+
+def _is_pointer_type(ctype):
+    """CPython's cast_check_pointertype."""
+    from .function import PyCFuncPtrType
+    if isinstance(ctype, (PyCPointerType, PyCFuncPtrType)):
+        return True
+    info = stginfo(ctype)
+    return info is not None and isinstance(info.proto, str) and info.proto in _POINTER_LIKE_CODES
+
+
+def _cast(address, src, ctype):
+    """ctypes.cast(obj, ctype): a new ctype instance holding address, sharing
+    src's keep-alives and keeping src itself alive (CPython's cast())."""
+    if not _is_pointer_type(ctype):
+        name = type_name(ctype if isinstance(ctype, type) else type(ctype))
+        raise TypeError("cast() argument 2 must be a pointer type, not %s" % name)
+    result = ctype()
+    if is_cdata(src):
+        get_container(src)
+        # only a root object has its own keep-alives to share; they must be a dict
+        if src._b_base_ is None and src._b_objects_ is None:
+            src._b_objects_ = {}
+        shared = src._b_objects_
+        if shared is not None:
+            result._b_objects_ = shared
+            if type(shared) is dict:
+                shared[id(src)] = src
+    raw.store("P", result._b_address_, address)
+    return result
+
+
+raw.set_cast_hook(_cast)
