@@ -1,0 +1,450 @@
+"""Calling foreign functions and being called back: argument conversion
+(CPython's ConvParam), the call itself (_ctypes_callproc), result conversion
+(GetResult), and callbacks (callbacks.c: _ctypes_alloc_callback,
+_CallPythonObject).
+
+A converted argument is a triple (ffi type, address of the value, keep-alive):
+libffi reads each argument's value at its address, and the keep-alives hold
+the memory those addresses point into until the call returns.  Prepared call
+interfaces (ffi_cif) are cached per signature; a function's signature is
+prepared when its argtypes/restype are set (see ``CallPlan``).
+"""
+
+import os
+import sys
+import warnings
+
+from ._native import raw
+from .basics import (ArgumentError, CArgObject, _ArgBuffer, is_cdata, is_simple_subclass,
+                     make_view, stginfo)
+
+CTYPES_MAX_ARGCOUNT = 1024
+
+FUNCFLAG_CDECL = 0x1
+FUNCFLAG_HRESULT = 0x2
+FUNCFLAG_PYTHONAPI = 0x4
+FUNCFLAG_USE_ERRNO = 0x8
+FUNCFLAG_USE_LASTERROR = 0x10
+
+_FFI_POINTER = raw.FFIType.for_code("P")
+_FFI_SINT = raw.FFIType.for_code("i")
+_FFI_VOID = raw.FFIType.for_code("v")
+_MISSING = object()
+
+
+def call_flags(funcflags):
+    """The native call flags of a function type's _flags_: the GIL is released
+    except for PyDLL/pythonapi functions, whose Python error is checked instead."""
+    if funcflags & FUNCFLAG_PYTHONAPI:
+        flags = raw.CALL_CHECK_PYERR
+    else:
+        flags = raw.CALL_RELEASE_GIL
+    if funcflags & FUNCFLAG_USE_ERRNO:
+        flags |= raw.CALL_USE_ERRNO
+    return flags
+
+
+# ---------------------------------------------------------------- arguments (ConvParam)
+
+def _cell(code, value):
+    """An argument passed by value from its own 16-byte buffer."""
+    cell = _ArgBuffer()
+    keep = raw.store(code, cell._b_address_, value)
+    return cell, keep
+
+
+def _int_param(value):
+    # CPython reads the int as an unsigned long, else as a long, and passes the
+    # low bits as a C int; only values outside both ranges are refused.
+    if not -(1 << 63) <= value < (1 << 64):
+        raise OverflowError("int too long to convert")
+    cell, _ = _cell("i", value)
+    return _FFI_SINT, cell._b_address_, cell
+
+
+def _cdata_param(obj, info):
+    """A ctypes instance as an argument (the paramfunc of its type): arrays
+    pass their address, everything else its value (structures by value)."""
+    from .array import Array
+    if isinstance(obj, Array):
+        cell, _ = _cell("P", obj._b_address_)
+        return _FFI_POINTER, cell._b_address_, (cell, obj)
+    ffi_type = info.ffi_type
+    if ffi_type is None:
+        raise TypeError("cannot pass %s instances by value" % type(obj).__name__)
+    return ffi_type, obj._b_address_, obj
+
+
+def conv_param(obj, index):
+    """One argument as (ffi type, address, keep-alive), CPython's ConvParam:
+    ctypes instances, CArgObjects (byref, from_param results), None (NULL),
+    int (as C int), bytes (char *), str (wchar_t *), else _as_parameter_."""
+    if is_cdata(obj):
+        info = stginfo(type(obj))
+        if info is not None:
+            return _cdata_param(obj, info)
+    if type(obj) is CArgObject:
+        return obj._ffi_type, obj._address, obj
+    if obj is None:
+        cell, _ = _cell("P", None)
+        return _FFI_POINTER, cell._b_address_, cell
+    if isinstance(obj, int):
+        return _int_param(obj)
+    if isinstance(obj, bytes):
+        cell, keep = _cell("z", obj)
+        return _FFI_POINTER, cell._b_address_, (cell, keep)
+    if isinstance(obj, str):
+        cell, keep = _cell("Z", obj)
+        return _FFI_POINTER, cell._b_address_, (cell, keep)
+    as_parameter = getattr(obj, "_as_parameter_", _MISSING)
+    if as_parameter is not _MISSING:
+        return conv_param(as_parameter, index)
+    raise TypeError("Don't know how to convert parameter %d" % index)
+
+
+def _argument_error(index, exc):
+    """ArgumentError "argument N: ExcClass: message" (_ctypes_extend_error)."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = "???"
+    return ArgumentError("argument %d: %s: %s" % (index, type(exc).__name__, text))
+
+
+def convert_args(args, converters):
+    """Convert every argument: those with an argtype through its from_param,
+    then ConvParam; extra (variadic) ones by ConvParam alone."""
+    ffi_types = []
+    addresses = []
+    keeps = []
+    nconv = len(converters) if converters is not None else 0
+    for i, arg in enumerate(args):
+        error = None
+        try:
+            if i < nconv:
+                arg = converters[i](arg)
+            ffi_type, address, keep = conv_param(arg, i + 1)
+        except Exception as exc:
+            error = _argument_error(i + 1, exc)
+        if error is not None:
+            raise error
+        ffi_types.append(ffi_type)
+        addresses.append(address)
+        keeps.append(keep)
+    return ffi_types, addresses, keeps
+
+
+# ---------------------------------------------------------------- prepared call interfaces
+
+_cif_cache = {}
+_CIF_CACHE_LIMIT = 4096
+
+
+def call_interface(restype, argtypes, nfixed=-1):
+    """The prepared ffi_cif of a signature (cached)."""
+    key = (restype, argtypes, nfixed)
+    cif = _cif_cache.get(key)
+    if cif is None:
+        if len(_cif_cache) >= _CIF_CACHE_LIMIT:
+            _cif_cache.clear()
+        cif = _cif_cache[key] = raw.CallInterface(restype, argtypes, nfixed)
+    return cif
+
+
+# ---------------------------------------------------------------- results (GetResult)
+
+class _NullRestype:
+    """The restype of a function type without _restype_ (CPython's NULL restype):
+    the result is read as a C int."""
+    def __repr__(self):
+        return "<no restype>"
+
+
+NULL_RESTYPE = _NullRestype()
+
+
+def _read_int(address):
+    return raw.load("i", address)
+
+
+def _read_none(address):
+    return None
+
+
+def result_plan(restype):
+    """(ffi type, address -> Python value) for a restype, as CPython's GetResult:
+    None -> None; a simple type -> its value (py_object takes over the returned
+    reference); other ctypes types -> an instance holding a copy; a plain
+    callable -> called with the C int result; then restype._check_retval_."""
+    if restype is NULL_RESTYPE:
+        return _FFI_SINT, _read_int
+    if restype is None:
+        return _FFI_VOID, _read_none
+    info = stginfo(restype)
+    if info is None:
+        return _FFI_SINT, lambda address: restype(raw.load("i", address))
+    if info.getfunc is not None and not is_simple_subclass(restype):
+        read = raw.take_object if info.code == "O" else info.getfunc
+    else:
+        def read(address):
+            return make_view(restype, address, None, 0)
+    checker = getattr(restype, "_check_retval_", None)
+    if checker is not None:
+        plain_read = read
+
+        def read(address):
+            return checker(plain_read(address))
+    return info.ffi_type or _FFI_SINT, read
+
+
+class _ResultBuffer(raw.CData):
+    """Scratch memory for a result of at most 16 bytes (libffi writes at least
+    a full ffi_arg)."""
+    __slots__ = ()
+    _rawffi_size_ = 16
+
+
+_big_result_types = {}
+
+
+def result_buffer(size):
+    if size <= 16:
+        return _ResultBuffer()
+    tp = _big_result_types.get(size)
+    if tp is None:
+        tp = _big_result_types[size] = type("_ResultBuffer%d" % size, (raw.CData,),
+                                            {"__slots__": (), "_rawffi_size_": size})
+    return tp()
+
+
+# ---------------------------------------------------------------- the call (_ctypes_callproc)
+
+class CallPlan:
+    """What a call of one function needs, decided when argtypes/restype are set:
+    the converters, how the result is read, the call flags, and the call
+    interface prepared for the declared argument types."""
+
+    __slots__ = ("converters", "rtype", "read_result", "flags")
+
+    def __init__(self, converters, argtypes, restype, funcflags):
+        self.converters = converters
+        self.rtype, self.read_result = result_plan(restype)
+        self.flags = call_flags(funcflags)
+        if argtypes is not None:
+            self._prepare(argtypes)
+
+    def _prepare(self, argtypes):
+        """Prepare the cif of the declared signature now, when every argtype
+        passes as its own ffi type (simple types, pointers, structures)."""
+        expected = []
+        for tp in argtypes:
+            info = stginfo(tp)
+            if info is None or info.ffi_type is None or info.shape:
+                return
+            expected.append(info.ffi_type)
+        try:
+            call_interface(self.rtype, tuple(expected))
+        except (TypeError, ValueError, RuntimeError):
+            pass        # the call reports it
+
+
+def callproc(address, args, plan):
+    """Convert args, call the function at address, convert the result."""
+    argcount = len(args)
+    if argcount > CTYPES_MAX_ARGCOUNT:
+        raise ArgumentError("too many arguments (%d), maximum is %d"
+                            % (argcount, CTYPES_MAX_ARGCOUNT))
+    converters = plan.converters
+    ffi_types, addresses, keeps = convert_args(args, converters)
+    nconv = len(converters) if converters is not None else 0
+    # More arguments than argtypes: a variadic call (ffi_prep_cif_var).
+    nfixed = nconv if 0 < nconv < argcount else -1
+    cif = call_interface(plan.rtype, tuple(ffi_types), nfixed)
+    result = result_buffer(plan.rtype.size)
+    cif.call(address, addresses, result._b_address_, plan.flags)
+    # The keep-alives live until here: a char * result may point into an argument.
+    value = plan.read_result(result._b_address_)
+    del keeps
+    return value
+
+
+# ---------------------------------------------------------------- callbacks (callbacks.c)
+
+class CThunkObject:
+    """A callback's native closure and what it needs (CPython's CThunkObject);
+    kept in the callback function pointer's _objects."""
+
+    __slots__ = ("closure", "callable", "argtypes", "restype", "__weakref__")
+
+    @property
+    def address(self):
+        return self.closure.address
+
+
+CThunkObject.__module__ = "_ctypes"
+
+
+def _argument_reader(tp):
+    """address -> Python object for one callback argument: the value for
+    fundamental simple types, else a new instance holding a copy."""
+    info = stginfo(tp)
+    if info is None:
+        def fail(address):
+            raise TypeError("cannot build parameter")
+        return fail, True
+    if info.getfunc is not None and not is_simple_subclass(tp):
+        return info.getfunc, False
+    size = info.size
+
+    def make(address):
+        obj = tp()
+        if not is_cdata(obj):
+            raise _UnexpectedArgument
+        raw.memmove(obj._b_address_, address, size)
+        return obj
+    return make, False
+
+
+class _UnexpectedArgument(Exception):
+    pass
+
+
+def _print_error(message):
+    """CPython's PrintError: a line on stderr, then the exception printed."""
+    stderr = sys.stderr
+    if stderr is not None:
+        try:
+            stderr.write(message)
+        except Exception:
+            pass
+    sys.excepthook(*sys.exc_info())
+
+
+def make_callback(callable, argtypes, restype, funcflags):
+    """A CThunkObject calling ``callable`` with the arguments converted by
+    argtypes, its result stored by restype's setfunc (_ctypes_alloc_callback)."""
+    argtypes = tuple(argtypes)
+    if restype is None:
+        setfunc = None
+        rtype = _FFI_VOID
+        is_pyobject = False
+    else:
+        info = stginfo(restype)
+        if info is None or info.setfunc is None:
+            raise TypeError("invalid result type for callback function")
+        setfunc = info.setfunc
+        rtype = info.ffi_type
+        is_pyobject = info.code == "O"
+    ffi_types = []
+    for tp in argtypes:
+        info = stginfo(tp)
+        ffi_types.append(info.ffi_type if info is not None and info.ffi_type is not None
+                         else _FFI_SINT)
+    cif = raw.CallInterface(rtype, ffi_types)
+    readers = [_argument_reader(tp) for tp in argtypes]
+    pointer_size = raw.sizeof_code("P")
+
+    def invoke(pargs, presult):
+        arglist = []
+        for i, (read, is_failure) in enumerate(readers):
+            try:
+                arglist.append(read(raw.load("P", pargs + i * pointer_size)))
+            except _UnexpectedArgument:
+                _print_error("unexpected result of create argument %d:\n" % i)
+                return
+            except BaseException:
+                _print_error(("Parsing argument %d\n" if is_failure else
+                              "create argument %d:\n") % i)
+                return
+        try:
+            result = callable(*arglist)
+        except BaseException as exc:
+            _strip_own_frame(exc)
+            write_unraisable(exc, "on calling ctypes callback function", callable)
+            return
+        if setfunc is None:
+            return
+        try:
+            keep = setfunc(presult, result)
+        except BaseException as exc:
+            _strip_own_frame(exc)
+            write_unraisable(exc, "on converting result of ctypes callback function", callable)
+            return
+        if is_pyobject:
+            raw.Py_INCREF(result)   # the C caller owns the returned reference
+        elif keep is not None:
+            # What the result points into cannot be kept alive (CPython warns).
+            try:
+                warnings.warn("memory leak in callback function.", RuntimeWarning,
+                              stacklevel=_caller_stacklevel())
+            except BaseException as exc:
+                write_unraisable(exc, "on converting result of ctypes callback function",
+                                 callable)
+
+    thunk = CThunkObject()
+    thunk.closure = raw.Closure(cif, invoke)
+    thunk.callable = callable
+    thunk.argtypes = argtypes
+    thunk.restype = restype
+    return thunk
+
+
+def _strip_own_frame(exc):
+    """Start the traceback at the callback itself, as CPython's does."""
+    tb = exc.__traceback__
+    if tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        exc.__traceback__ = tb.tb_next
+
+
+_PACKAGE_DIR = os.path.dirname(__file__)
+
+
+def _caller_stacklevel():
+    """The stacklevel of the first frame outside pyctypes (where CPython's C
+    code would attribute a warning)."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == _PACKAGE_DIR:
+        frame = frame.f_back
+        level += 1
+    return level if frame is not None else 1
+
+
+# ---------------------------------------------------------------- sys.unraisablehook
+
+_hook_args_type = None
+
+
+def _unraisable_hook_args_type():
+    """The struct sequence type sys.unraisablehook receives (not exposed by
+    the sys module): found once by letting an unraisable exception happen."""
+    global _hook_args_type
+    if _hook_args_type is None:
+        caught = []
+        saved = sys.unraisablehook
+        sys.unraisablehook = caught.append
+        try:
+            class _Probe:
+                def __del__(self):
+                    raise RuntimeError
+            _Probe()
+        finally:
+            sys.unraisablehook = saved
+        _hook_args_type = type(caught[0])
+    return _hook_args_type
+
+
+def write_unraisable(exc, message, obj):
+    """Report exc through sys.unraisablehook as CPython's
+    _PyErr_WriteUnraisableMsg(message, obj) does."""
+    args = _unraisable_hook_args_type()(
+        (type(exc), exc, exc.__traceback__, "Exception ignored " + message, obj))
+    hook = sys.unraisablehook
+    try:
+        if hook is None:
+            raise RuntimeError("lost sys.unraisablehook")
+        hook(args)
+    except BaseException as hook_exc:
+        sys.__unraisablehook__(_unraisable_hook_args_type()(
+            (type(hook_exc), hook_exc, hook_exc.__traceback__,
+             "Exception ignored in sys.unraisablehook", hook)))
