@@ -1,6 +1,407 @@
-// memory.cpp: (stub, to be written)
+// memory.cpp: the CData type (owned/borrowed blocks, keep-alive slots, buffer protocol),
+// at_address/view/resize/buffer_address, and the shared argument helpers.
+#include "memory.h"
 #include "module.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <utility>
+#include <vector>
+
 namespace rawffi {
-int init_memory(PyObject *) { return 0; }
+
+PyTypeObject *CData_Type = nullptr;
+
+namespace {
+
+PyObject *s_size_attr = nullptr;     // "_rawffi_size_", interned
+PyObject *s_pep3118_attr = nullptr;  // "_rawffi_pep3118_", interned
+
+constexpr Py_ssize_t kAlign = alignof(InlineStorage);
+
+// ---------------------------------------------------------------- blocks
+// A zeroed heap block of at least size bytes, 16-aligned.
+char *alloc_block(Py_ssize_t size) {
+    if (size > PY_SSIZE_T_MAX - kAlign) [[unlikely]] throw std::bad_alloc();
+    size_t n = size == 0 ? kAlign : (static_cast<size_t>(size) + kAlign - 1) & ~static_cast<size_t>(kAlign - 1);
+    void *p = std::aligned_alloc(kAlign, n);
+    if (!p) [[unlikely]] throw std::bad_alloc();
+    std::memset(p, 0, n);
+    return static_cast<char *>(p);
+}
+
+void free_block(CData *c) noexcept {
+    if (c->b_needsfree && c->b_ptr && !c->uses_inline()) std::free(c->b_ptr);
+    c->b_ptr = nullptr;
+    c->b_needsfree = 0;
+}
+
+bool inline_is_aligned(CData *c) noexcept {
+    return reinterpret_cast<uintptr_t>(c->b_value.bytes) % kAlign == 0;
+}
+
+[[noreturn]] void raise_fmt(PyObject *exc, const char *fmt, auto... args) {
+    PyErr_Format(exc, fmt, args...);
+    throw PyErrorSet{};
+}
+
+PyTypeObject *to_cdata_type(PyObject *cls, const char *fname) {
+    if (!PyType_Check(cls) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(cls), CData_Type))
+        raise_fmt(PyExc_TypeError, "%s() argument 1 must be a CData subclass, not %.200s", fname,
+                  PyType_Check(cls) ? reinterpret_cast<PyTypeObject *>(cls)->tp_name
+                                    : Py_TYPE(cls)->tp_name);
+    return reinterpret_cast<PyTypeObject *>(cls);
+}
+
+CData *to_cdata(PyObject *o, const char *fname, const char *argname) {
+    if (!is_cdata(o))
+        raise_fmt(PyExc_TypeError, "%s() argument '%s' must be a CData instance, not %.200s", fname,
+                  argname, Py_TYPE(o)->tp_name);
+    return as_cdata(o);
+}
+
+// ---------------------------------------------------------------- type slots
+PyObject *cdata_new(PyTypeObject *type, PyObject *, PyObject *) {
+    return guard([&] {
+        Py_ssize_t size = type_block_size(type);
+        Ref self = check_new(type->tp_alloc(type, 0));
+        CData *c = as_cdata(self.get());
+        c->b_ptr = size <= static_cast<Py_ssize_t>(sizeof c->b_value) && inline_is_aligned(c)
+                       ? c->b_value.bytes
+                       : alloc_block(size);
+        c->b_size = size;
+        c->b_needsfree = 1;
+        return self.release();
+    });
+}
+
+// Accepts and ignores any arguments, so that a Python subclass's __init__ may
+// call super().__init__(*args) (object.__init__ would reject them).
+int cdata_init(PyObject *, PyObject *, PyObject *) { return 0; }
+
+int cdata_traverse(PyObject *self, visitproc visit, void *arg) {
+    CData *c = as_cdata(self);
+    Py_VISIT(c->b_base);
+    Py_VISIT(c->b_objects);
+    return 0;
+}
+
+int cdata_clear(PyObject *self) {
+    CData *c = as_cdata(self);
+    Ref base = Ref::steal(std::exchange(c->b_base, nullptr));
+    Ref objects = Ref::steal(std::exchange(c->b_objects, nullptr));
+    return 0;
+}
+
+void cdata_dealloc(PyObject *self) {
+    PyObject_GC_UnTrack(self);
+    cdata_clear(self);
+    free_block(as_cdata(self));
+    Py_TYPE(self)->tp_free(self);
+}
+
+// ---------------------------------------------------------------- buffer protocol
+// What one export owns: the format string and the shape/strides array.
+struct Export {
+    Ref format;
+    std::vector<Py_ssize_t> dims;  // shape[ndim] then strides[ndim]
+};
+
+int cdata_getbuffer(PyObject *self, Py_buffer *view, int flags) {
+    return guard_int([&] {
+        if (!view) raise(PyExc_BufferError, "CData: view==NULL argument is obsolete");
+        CData *c = as_cdata(self);
+        const char *format = "B";
+        Py_ssize_t itemsize = 1;
+        auto export_ = std::make_unique<Export>();
+        if (PyObject *spec = _PyType_Lookup(Py_TYPE(self), s_pep3118_attr)) {
+            if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 3)
+                raise(PyExc_TypeError, "_rawffi_pep3118_ must be a (format, itemsize, shape) tuple");
+            PyObject *fmt = PyTuple_GET_ITEM(spec, 0), *shape = PyTuple_GET_ITEM(spec, 2);
+            if (!PyUnicode_Check(fmt)) raise(PyExc_TypeError, "_rawffi_pep3118_ format must be a str");
+            if (!PyTuple_Check(shape)) raise(PyExc_TypeError, "_rawffi_pep3118_ shape must be a tuple");
+            itemsize = to_size(PyTuple_GET_ITEM(spec, 1), "_rawffi_pep3118_ itemsize");
+            format = PyUnicode_AsUTF8(fmt);
+            if (!format) throw PyErrorSet{};
+            export_->format = Ref::borrow(fmt);
+            Py_ssize_t ndim = PyTuple_GET_SIZE(shape);
+            if (ndim > PyBUF_MAX_NDIM) raise(PyExc_BufferError, "_rawffi_pep3118_ shape has too many dimensions");
+            export_->dims.resize(2 * ndim);
+            Py_ssize_t total = itemsize;
+            for (Py_ssize_t i = 0; i < ndim; i++) {
+                Py_ssize_t n = to_size(PyTuple_GET_ITEM(shape, i), "_rawffi_pep3118_ shape item");
+                export_->dims[i] = n;
+                total = n != 0 && total > PY_SSIZE_T_MAX / n ? PY_SSIZE_T_MAX : total * n;
+            }
+            for (Py_ssize_t i = ndim - 1, stride = itemsize; i >= 0; i--) {
+                export_->dims[ndim + i] = stride;
+                if (__builtin_mul_overflow(stride, export_->dims[i], &stride))
+                    raise(PyExc_BufferError, "_rawffi_pep3118_ shape is too large");
+            }
+            if (ndim > 0 && total > c->b_size)
+                raise(PyExc_BufferError, "_rawffi_pep3118_ shape exceeds the memory block");
+        }
+        Py_ssize_t ndim = static_cast<Py_ssize_t>(export_->dims.size() / 2);
+        if ((flags & PyBUF_F_CONTIGUOUS) == PyBUF_F_CONTIGUOUS) {
+            int big = 0;
+            for (Py_ssize_t i = 0; i < ndim; i++) big += export_->dims[i] > 1;
+            if (big > 1) raise(PyExc_BufferError, "CData buffer is not Fortran contiguous");
+        }
+        view->buf = c->b_ptr;
+        view->len = c->b_size;
+        view->readonly = 0;
+        view->itemsize = itemsize;
+        view->format = (flags & PyBUF_FORMAT) ? const_cast<char *>(format) : nullptr;
+        if ((flags & PyBUF_ND) == PyBUF_ND) {
+            view->ndim = static_cast<int>(ndim);
+            view->shape = ndim ? export_->dims.data() : nullptr;
+            view->strides = ndim && (flags & PyBUF_STRIDES) == PyBUF_STRIDES
+                                ? export_->dims.data() + ndim : nullptr;
+        } else {
+            view->ndim = 1;
+            view->shape = nullptr;
+            view->strides = nullptr;
+        }
+        view->suboffsets = nullptr;
+        view->internal = export_.release();
+        view->obj = Py_NewRef(self);
+        c->b_exports++;
+        return 0;
+    });
+}
+
+void cdata_releasebuffer(PyObject *self, Py_buffer *view) {
+    delete static_cast<Export *>(view->internal);
+    view->internal = nullptr;
+    as_cdata(self)->b_exports--;
+}
+
+PyBufferProcs cdata_as_buffer = {cdata_getbuffer, cdata_releasebuffer};
+
+// ---------------------------------------------------------------- getset
+PyObject *get_base(PyObject *self, void *) {
+    PyObject *b = as_cdata(self)->b_base;
+    return Py_NewRef(b ? b : Py_None);
+}
+PyObject *get_needsfree(PyObject *self, void *) { return PyLong_FromLong(as_cdata(self)->b_needsfree); }
+PyObject *get_objects(PyObject *self, void *) {
+    PyObject *o = as_cdata(self)->b_objects;
+    return Py_NewRef(o ? o : Py_None);
+}
+int set_objects(PyObject *self, PyObject *value, void *) {
+    Ref old = Ref::steal(std::exchange(as_cdata(self)->b_objects, Ref::borrow(value).release()));
+    return 0;
+}
+PyObject *get_address(PyObject *self, void *) { return PyLong_FromVoidPtr(as_cdata(self)->b_ptr); }
+PyObject *get_size(PyObject *self, void *) { return PyLong_FromSsize_t(as_cdata(self)->b_size); }
+
+// _b_index_ and _b_length_: plain Py_ssize_t members, read/write.
+template <Py_ssize_t CData::*Field>
+PyObject *get_ssize(PyObject *self, void *) { return PyLong_FromSsize_t(as_cdata(self)->*Field); }
+template <Py_ssize_t CData::*Field>
+int set_ssize(PyObject *self, PyObject *value, void *) {
+    return guard_int([&] {
+        if (!value) raise(PyExc_AttributeError, "cannot delete this attribute");
+        as_cdata(self)->*Field = to_ssize(value);
+        return 0;
+    });
+}
+
+PyGetSetDef cdata_getset[] = {
+    {"_b_base_", get_base, nullptr, "the object this is a view into, or None", nullptr},
+    {"_b_needsfree_", get_needsfree, nullptr, "1 if the memory block is owned", nullptr},
+    {"_objects", get_objects, nullptr, "the keep-alive slot (read-only)", nullptr},
+    {"_b_objects_", get_objects, set_objects, "the keep-alive slot", nullptr},
+    {"_b_address_", get_address, nullptr, "address of the memory block", nullptr},
+    {"_b_size_", get_size, nullptr, "size of the memory block in bytes", nullptr},
+    {"_b_index_", get_ssize<&CData::b_index>, set_ssize<&CData::b_index>,
+     "index in the base's _objects", nullptr},
+    {"_b_length_", get_ssize<&CData::b_length>, set_ssize<&CData::b_length>,
+     "element count (arrays)", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyTypeObject cdata_type = [] {
+    PyTypeObject t{};
+    t.ob_base.ob_base.ob_refcnt = 1;
+    t.tp_name = "pyctypes._rawffi.CData";
+    t.tp_basicsize = sizeof(CData);
+    t.tp_dealloc = cdata_dealloc;
+    t.tp_as_buffer = &cdata_as_buffer;
+    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC;
+    t.tp_doc = "Base type of every ctypes instance: a memory block and its keep-alives.";
+    t.tp_traverse = cdata_traverse;
+    t.tp_clear = cdata_clear;
+    t.tp_getset = cdata_getset;
+    t.tp_init = cdata_init;
+    t.tp_alloc = PyType_GenericAlloc;
+    t.tp_new = cdata_new;
+    t.tp_free = PyObject_GC_Del;
+    return t;
+}();
+
+// ---------------------------------------------------------------- functions
+PyObject *fn_at_address(PyObject *, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
+    return guard([&] {
+        static const char *const names[] = {"cls", "address"};
+        PyObject *a[2];
+        parse_args("at_address", args, nargs, kwnames, names, 2, 2, a);
+        PyTypeObject *cls = to_cdata_type(a[0], "at_address");
+        return cdata_view(cls, to_address(a[1]), nullptr, 0).release();
+    });
+}
+
+PyObject *fn_view(PyObject *, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
+    return guard([&] {
+        static const char *const names[] = {"cls", "address", "base", "index"};
+        PyObject *a[4];
+        parse_args("view", args, nargs, kwnames, names, 4, 3, a);
+        PyTypeObject *cls = to_cdata_type(a[0], "view");
+        void *address = to_address(a[1]);
+        to_cdata(a[2], "view", "base");
+        Py_ssize_t index = a[3] ? to_ssize(a[3]) : 0;
+        return cdata_view(cls, address, a[2], index).release();
+    });
+}
+
+PyObject *fn_resize(PyObject *, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
+    return guard([&] {
+        static const char *const names[] = {"obj", "size"};
+        PyObject *a[2];
+        parse_args("resize", args, nargs, kwnames, names, 2, 2, a);
+        CData *c = to_cdata(a[0], "resize", "obj");
+        Py_ssize_t size = to_size(a[1], "size");
+        if (!c->b_needsfree)
+            raise(PyExc_ValueError, "Memory cannot be resized because this object doesn't own it");
+        if (c->b_exports > 0)
+            raise(PyExc_BufferError, "Memory cannot be resized while its buffer is exported");
+        Py_ssize_t old = c->b_size;
+        if (c->uses_inline() && size <= static_cast<Py_ssize_t>(sizeof c->b_value)) {
+            if (size > old) std::memset(c->b_ptr + old, 0, size - old);
+        } else {
+            char *block = alloc_block(size);
+            std::memcpy(block, c->b_ptr, std::min(old, size));
+            free_block(c);
+            c->b_ptr = block;
+            c->b_needsfree = 1;
+        }
+        c->b_size = size;
+        Py_RETURN_NONE;
+    });
+}
+
+PyObject *fn_buffer_address(PyObject *, PyObject *obj) {
+    return guard([&] {
+        Py_buffer view;
+        if (PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE) < 0) throw PyErrorSet{};
+        void *p = view.buf;
+        PyBuffer_Release(&view);
+        return PyLong_FromVoidPtr(p);
+    });
+}
+
+#define FASTCALL_KW(f) reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f)), METH_FASTCALL | METH_KEYWORDS
+
+PyMethodDef memory_functions[] = {
+    {"at_address", FASTCALL_KW(fn_at_address),
+     "at_address(cls, address): an instance of cls viewing address, owning nothing."},
+    {"view", FASTCALL_KW(fn_view),
+     "view(cls, address, base, index=0): an instance of cls viewing address inside base."},
+    {"resize", FASTCALL_KW(fn_resize),
+     "resize(obj, size): grow or shrink an owned block, new bytes zeroed."},
+    {"buffer_address", fn_buffer_address, METH_O,
+     "buffer_address(obj): address of the buffer of obj."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------- exported helpers
+Py_ssize_t type_block_size(PyTypeObject *cls) {
+    PyObject *v = _PyType_Lookup(cls, s_size_attr);
+    if (!v) [[unlikely]] raise(PyExc_TypeError, "abstract class");
+    if (!PyLong_Check(v)) [[unlikely]]
+        raise_fmt(PyExc_TypeError, "_rawffi_size_ must be an int, not %.200s", Py_TYPE(v)->tp_name);
+    Py_ssize_t size = PyLong_AsSsize_t(v);
+    if (size < 0) [[unlikely]] {
+        if (PyErr_Occurred()) throw PyErrorSet{};
+        raise(PyExc_ValueError, "_rawffi_size_ must not be negative");
+    }
+    return size;
+}
+
+Ref cdata_view(PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index) {
+    Py_ssize_t size = type_block_size(cls);
+    Ref self = check_new(cls->tp_alloc(cls, 0));
+    CData *c = as_cdata(self.get());
+    c->b_ptr = static_cast<char *>(address);
+    c->b_size = size;
+    c->b_needsfree = 0;
+    c->b_base = Py_XNewRef(base);
+    c->b_index = index;
+    return self;
+}
+
+void *to_address(PyObject *o) {
+    Ref index;
+    if (!PyLong_Check(o)) [[unlikely]] {
+        index = check_new(PyNumber_Index(o));
+        o = index.get();
+    }
+    void *p = PyLong_AsVoidPtr(o);
+    if (!p && PyErr_Occurred()) [[unlikely]] throw PyErrorSet{};
+    return p;
+}
+
+Py_ssize_t to_ssize(PyObject *o) {
+    Py_ssize_t n = PyLong_Check(o) ? PyLong_AsSsize_t(o) : PyNumber_AsSsize_t(o, PyExc_OverflowError);
+    if (n == -1 && PyErr_Occurred()) [[unlikely]] throw PyErrorSet{};
+    return n;
+}
+
+Py_ssize_t to_size(PyObject *o, const char *what) {
+    Py_ssize_t n = to_ssize(o);
+    if (n < 0) [[unlikely]] raise_fmt(PyExc_ValueError, "%s must not be negative", what);
+    return n;
+}
+
+void parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                const char *const *names, int nnames, int nrequired, PyObject **out) {
+    if (nargs > nnames) [[unlikely]]
+        raise_fmt(PyExc_TypeError, "%s() takes at most %d arguments (%zd given)", fname, nnames, nargs);
+    for (int i = 0; i < nnames; i++) out[i] = i < nargs ? args[i] : nullptr;
+    if (kwnames) {
+        Py_ssize_t nkw = PyTuple_GET_SIZE(kwnames);
+        for (Py_ssize_t k = 0; k < nkw; k++) {
+            PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+            int j = 0;
+            while (j < nnames && PyUnicode_CompareWithASCIIString(key, names[j]) != 0) j++;
+            if (j == nnames)
+                raise_fmt(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", fname, key);
+            if (out[j])
+                raise_fmt(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname, names[j]);
+            out[j] = args[nargs + k];
+        }
+    }
+    for (int i = 0; i < nrequired; i++)
+        if (!out[i]) [[unlikely]]
+            raise_fmt(PyExc_TypeError, "%s() missing required argument '%s' (pos %d)", fname,
+                      names[i], i + 1);
+}
+
+int init_memory(PyObject *module) {
+    return guard_int([&] {
+        s_size_attr = check(PyUnicode_InternFromString("_rawffi_size_"));
+        s_pep3118_attr = check(PyUnicode_InternFromString("_rawffi_pep3118_"));
+        if (PyType_Ready(&cdata_type) < 0) throw PyErrorSet{};
+        CData_Type = &cdata_type;
+        if (PyModule_AddType(module, &cdata_type) < 0) throw PyErrorSet{};
+        if (PyModule_AddFunctions(module, memory_functions) < 0) throw PyErrorSet{};
+        return 0;
+    });
+}
+
 }  // namespace rawffi

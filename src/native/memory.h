@@ -11,7 +11,6 @@ namespace rawffi {
 // Inline storage for small blocks, aligned for every C scalar (long double included).
 union alignas(16) InlineStorage {
     long double ld;
-    std::max_align_t any;
     char bytes[16];
 };
 static_assert(sizeof(InlineStorage) == 16);
