@@ -5,37 +5,96 @@
     python -m pyctypes configure spec.py -o out.py generate a module from CConfig classes
 """
 
+import builtins
 import os
 import runpy
+import signal
 import sys
-import traceback
+import types
 
 USAGE = __doc__
+
+
+def _fresh_main_module():
+    """A new `__main__` module, as the interpreter makes one for `python script.py`."""
+    main = types.ModuleType("__main__")
+    main.__annotations__ = {}
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    return main
+
+
+def _run_script(target):
+    """Run a file as `python script.py` does: absolute __file__, no runpy frames."""
+    path = os.path.abspath(target)
+    if not os.path.isfile(path) and os.path.exists(path):
+        # A directory or zip file with a __main__.py.
+        runpy.run_path(target, run_name="__main__")
+        return 0
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as exc:
+        print(f"{sys.orig_argv[0]}: can't open file {path!r}: [Errno {exc.errno}] {exc.strerror}",
+              file=sys.stderr)
+        return 2
+    sys.path[0] = os.path.dirname(path)
+    main = _fresh_main_module()
+    main.__file__ = path
+    main.__cached__ = None
+    main.__loader__ = _source_loader(path)
+    main.__package__ = None
+    main.__spec__ = None
+    exec(compile(source, path, "exec", dont_inherit=True), vars(main))
+    return 0
+
+
+def _source_loader(path):
+    from importlib.machinery import SourceFileLoader
+    return SourceFileLoader("__main__", path)
+
+
+def _report_uncaught(exc):
+    """Report an exception as the interpreter does: sys.excepthook, without our frames."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    exc.__traceback__ = tb
+    sys.excepthook(type(exc), exc, tb)
+    if isinstance(exc, KeyboardInterrupt):
+        # The interpreter ends by SIGINT after an uncaught KeyboardInterrupt.
+        import atexit
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    return 1
 
 
 def _run_as_main(target, is_module, args):
     """Run target like `python script.py` / `python -m module`, with pyctypes installed."""
     import pyctypes
     pyctypes.install()
-    sys.argv = [target, *args]
-    if not is_module:
-        # As `python script.py`: the script's directory is first on sys.path.
-        sys.path[0] = os.path.dirname(os.path.abspath(target))
+    ours = sys.modules.get("__main__")      # this module: keep it alive while the program runs
     try:
         if is_module:
-            runpy.run_module(target, run_name="__main__", alter_sys=True)
-        else:
-            runpy.run_path(target, run_name="__main__")
+            # Exactly what `python -m` does (argv[0] is '-m' while the module is looked up).
+            sys.argv = ["-m", *args]
+            _fresh_main_module()
+            runpy._run_module_as_main(target, alter_argv=True)
+            return 0
+        sys.argv = [target, *args]
+        return _run_script(target)
     except SystemExit:
         raise
     except BaseException as exc:
-        # Print the traceback as the interpreter would, without our own frames.
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename in (__file__, runpy.__file__):
-            tb = tb.tb_next
-        traceback.print_exception(type(exc), exc, tb)
-        return 1
-    return 0
+        return _report_uncaught(exc)
+    finally:
+        del ours
 
 
 def main(argv=None):
