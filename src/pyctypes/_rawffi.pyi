@@ -40,7 +40,10 @@ class CData:
     ``cls._rawffi_size_`` bytes (looked up on the type through the MRO; a
     missing attribute raises ``TypeError("abstract class")``), aligned to 16
     (max_align_t and long double).  Blocks of at most 16 bytes live inside the
-    object.  tp_new ignores its arguments; ``__init__`` is the Python level's.
+    object.  tp_new ignores its arguments; ``__init__`` is the Python level's
+    (CData.__init__ accepts and ignores any arguments, so a subclass's
+    ``super().__init__(*args)`` works).  ``_rawffi_size_`` not an int ->
+    TypeError, negative -> ValueError.
     """
     _b_base_: Optional["CData"]      # read-only: the object this is a view into
     _b_needsfree_: int               # read-only: 1 if the block is owned
@@ -54,7 +57,11 @@ class CData:
     # Buffer protocol: exported read-write, len = _b_size_.  Format, itemsize
     # and shape come from ``type(self)._rawffi_pep3118_`` = (format: str,
     # itemsize: int, shape: tuple[int, ...]); when missing: ("B", 1, ()).
-    # ndim == len(shape).
+    # ndim == len(shape).  PyBUF flags are honoured: format only with
+    # PyBUF_FORMAT, shape only with PyBUF_ND (else ndim 1 and shape NULL),
+    # strides (C order) only with PyBUF_STRIDES.  A malformed spec raises
+    # TypeError/ValueError; a shape larger than the block, BufferError.
+    # Every live export counts: resize() refuses while one exists.
 
 def at_address(cls: type, address: int) -> CData:
     """An instance of ``cls`` (a CData subclass) viewing ``address``; owns nothing,
@@ -67,7 +74,9 @@ def view(cls: type, address: int, base: CData, index: int = 0) -> CData:
 def resize(obj: CData, size: int) -> None:
     """Grow or shrink an owned block to ``size`` bytes, new bytes zeroed.
     Policy (minimum size, ownership) is checked by the Python level; this
-    raises ValueError if the block is not owned."""
+    raises ValueError("Memory cannot be resized because this object doesn't
+    own it") if the block is not owned, and BufferError while a buffer export
+    of obj (a memoryview, a from_buffer source) is alive."""
 
 def buffer_address(obj: Any) -> int:
     """Address of the buffer of ``obj`` (any object with the buffer protocol);
@@ -78,25 +87,35 @@ def sizeof_code(code: str) -> int: ...
 def alignof_code(code: str) -> int: ...
 
 def load(code: str, address: int, swapped: bool = False) -> Any:
-    """Read the C value of type ``code`` at ``address`` (unaligned is fine)."""
+    """Read the C value of type ``code`` at ``address`` (unaligned is fine).
+    ``swapped``: byte-swapped forms exist for the integers, f and d (and are
+    the identity for the 1-byte codes b B c ?); for g u z Z P O, as in CPython
+    3.11 (no c_longdouble.__ctype_be__), ValueError("type code 'g' has no
+    byte-swapped form").  Unknown code: ValueError("unknown type code 'x'");
+    a non-str code: TypeError."""
 
 def store(code: str, address: int, value: Any, swapped: bool = False) -> Any:
     """Write ``value`` as type ``code`` at ``address``; return the object that must
     be kept alive for the stored value to stay valid (or None).
-    Integers wrap silently (any object with __index__; float -> TypeError);
-    f/d/g take anything float() would take via __float__/__index__;
-    ? takes truthiness."""
+    Integers wrap silently (any object with __index__; float -> TypeError
+    "'float' object cannot be interpreted as an integer", CPython 3.11's text);
+    f/d/g take anything float() would take via __float__/__index__ (else
+    TypeError "must be real number, not str"; f overflows to +-inf);
+    ? takes truthiness.  Other errors use CPython's cfield.c texts (c, u, z, Z,
+    P).  A failed store leaves the memory unchanged."""
 
 def load_bits(code: str, address: int, bit_offset: int, bit_width: int,
               swapped: bool = False) -> int:
     """Read a bitfield of an integer type ``code`` (b B h H i I l L q Q ?) whose
     storage unit starts at ``address``; bit_offset counts from the least
     significant bit of the (native-order, or swapped) unit.  Signed codes
-    sign-extend."""
+    sign-extend; '?' returns a bool.  ValueError unless 1 <= bit_width and
+    bit_offset + bit_width <= the unit's bits, or for a non-integer code."""
 
 def store_bits(code: str, address: int, value: int, bit_offset: int, bit_width: int,
                swapped: bool = False) -> None:
-    """Write a bitfield; the value is truncated to bit_width bits silently."""
+    """Write a bitfield; the value is truncated to bit_width bits silently
+    ('?' stores the value's truthiness, 0 or 1)."""
 
 def read(address: int, size: int) -> bytes: ...
 def write(address: int, data: Any) -> None:
