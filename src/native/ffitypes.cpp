@@ -65,11 +65,10 @@ const CodeRow code_table[] = {
     {'v', &ffi_type_void},
 };
 static_assert(sizeof(bool) == 1, "'?' is mapped to an 8-bit type");
-constexpr size_t ncodes = sizeof(code_table) / sizeof(code_table[0]);
 
-// The shared simple FFITypes, made once and never freed (they outlive every
-// user, including module teardown).
-PyObject *shared[ncodes] = {};
+// The shared simple FFITypes by type code (ASCII), made once and never freed
+// (they outlive every user, including module teardown).
+PyObject *shared[128] = {};
 
 PyObject *new_simple(PyTypeObject *tp, const CodeRow &row) {
     PyObject *o = check(tp->tp_alloc(tp, 0));
@@ -213,9 +212,8 @@ bool is_ffitype(PyObject *o) noexcept { return Py_IS_TYPE(o, FFIType_Type); }
 ffi_type *ffitype_get(PyObject *o) noexcept { return as_ft(o)->type; }
 
 PyObject *ffitype_for_code(int code) noexcept {
-    for (size_t i = 0; i < ncodes; i++)
-        if (code_table[i].code == code) [[likely]]
-            return shared[i];
+    if (code >= 0 && code < 128 && shared[code]) [[likely]]
+        return shared[code];
     PyErr_Format(PyExc_ValueError, "unknown type code %R",
                  Ref::steal(PyUnicode_FromOrdinal(code < 0 ? 0xFFFD : code)).get());
     return nullptr;
@@ -235,8 +233,8 @@ int init_ffitypes(PyObject *module) {
     return guard_int([&] {
         if (!FFIType_Type) {
             FFIType_Type = reinterpret_cast<PyTypeObject *>(check(PyType_FromSpec(&ft_spec)));
-            for (size_t i = 0; i < ncodes; i++)
-                shared[i] = new_simple(FFIType_Type, code_table[i]);
+            for (const CodeRow &row : code_table)
+                shared[static_cast<unsigned char>(row.code)] = new_simple(FFIType_Type, row);
         }
         if (PyModule_AddType(module, FFIType_Type) < 0) throw_if_error();
         return 0;

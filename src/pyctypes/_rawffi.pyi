@@ -134,9 +134,14 @@ def wchar_count(text: str) -> int:
 
 # ---------------------------------------------------------------- ffi types
 class FFIType:
-    """An ``ffi_type``.  ``size`` and ``alignment`` as libffi computes them."""
+    """An ``ffi_type``.  ``size`` and ``alignment`` as libffi computes them.
+    Not instantiable: made by for_code() and struct(); compared by identity."""
     size: int
     alignment: int
+    kind: int                          # the FFI_TYPE_* number (13 = struct)
+    code: Optional[str]                # simple types: the type code; struct types: None
+    offsets: Optional[tuple]           # struct types: offset of each element; else None
+    elements: Optional[tuple]          # struct types: the element FFITypes; else None
     @staticmethod
     def for_code(code: str) -> "FFIType":
         """The simple ffi_type of a type code (including 'v' void); shared."""
@@ -145,7 +150,9 @@ class FFIType:
         """A new FFI_TYPE_STRUCT of these elements (in order; libffi lays them
         out with natural alignment).  Keeps the elements alive; owned and freed
         with this object.  Unions and packed layouts are expressed by the
-        Python level as an equivalent element list."""
+        Python level as an equivalent element list.  ValueError for an empty
+        list (libffi cannot describe empty structs), TypeError for a void or
+        non-FFIType element."""
 
 # ---------------------------------------------------------------- call
 CALL_RELEASE_GIL: int   # release the GIL around the foreign call
@@ -159,13 +166,21 @@ class CallInterface:
     RuntimeError naming the libffi status if preparation fails."""
     restype: FFIType
     argtypes: tuple
+    nfixed: int                        # -1, or the number of fixed arguments
     def __init__(self, restype: FFIType, argtypes: Sequence[FFIType], nfixed: int = -1) -> None: ...
     def call(self, function: int, args: Sequence[int], result: int, flags: int) -> None:
         """Call the C function at address ``function``.  ``args`` holds one
         address per argument, pointing at the argument's value.  The return
         value is written at ``result`` (restype.size bytes; integers narrower
         than ffi_arg are narrowed here, as libffi defines).  ``result`` may be
-        0 for a void restype."""
+        0 for a void restype.  ValueError if len(args) != len(argtypes).
+        Without CALL_CHECK_PYERR a Python error left set by the C function
+        surfaces as SystemError: pass CALL_CHECK_PYERR for pythonapi calls.
+        Note libffi rejects variadic arguments that C promotes (float, and
+        integers narrower than int): ffi_prep_cif_var fails with
+        FFI_BAD_ARGTYPE, so the Python level passes them promoted.  On
+        x86-64 SysV a plain (non-variadic) cif also calls variadic functions
+        correctly (libffi always sets %al), which is what CPython does there."""
 
 # ---------------------------------------------------------------- callback
 class Closure:
@@ -203,9 +218,10 @@ memset_addr: int       # address of C memset
 string_at_addr: int    # PyObject *string_at(const char *p, int size): bytes; size -1 = strlen
 wstring_at_addr: int   # PyObject *wstring_at(const wchar_t *p, int size): str; size -1 = wcslen
 cast_addr: int         # PyObject *cast(void *p, PyObject *src, PyObject *ctype): calls the cast hook
-def set_cast_hook(hook: Callable[[int, Any, type], Any]) -> None:
+def set_cast_hook(hook: Optional[Callable[[int, Any, type], Any]]) -> None:
     """``hook(address, src, ctype)`` implements ctypes.cast; called (GIL held)
-    by the C function at cast_addr."""
+    by the C function at cast_addr (RuntimeError from it while no hook is set;
+    None unsets)."""
 def Py_INCREF(obj: Any) -> Any: ...
 def Py_DECREF(obj: Any) -> Any: ...
 def PyObj_FromPtr(address: int) -> Any: ...

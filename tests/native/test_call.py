@@ -98,45 +98,32 @@ def fields(s):
     return tuple(out)
 
 
+# (class, C prefix, make codes, make args, fields, sum, sum code, fields doubled by C)
 STRUCT_CASES = [
-    (S_cs, "s_cs", "ch", (b"\x05", -300), (b"\x05", -300), 5 - 300, "i"),
-    (S_ii, "s_ii", "ii", (7, -2**31), (7, -2**31), 7 - 2**31, "i"),
-    (S_ff, "s_ff", "ff", (1.5, -0.25), (1.5, -0.25), 1.25, "f"),
-    (S_dd, "s_dd", "dd", (1e200, 3.5), (1e200, 3.5), 1e200 + 3.5, "d"),
-    (S_id, "s_id", "id", (-9, 0.5), (-9, 0.5), -8.5, "d"),
-    (S_fii, "s_fii", "fii", (2.5, 3, -4), (2.5, 3, -4), 1.5, "d"),
-    (S_big, "s_big", "qqq", (1, -2**40, 2**62), (1, -2**40, 2**62), 1 - 2**40 + 2**62, "q"),
-    (S_f3, "s_f3", "fff", (0.5, 1.5, -8.0), ((0.5, 1.5, -8.0),), -6.0, "f"),
-    (S_nested, "s_nested", "iid", (4, 5, 0.125), ((4, 5), 0.125), 9.125, "d"),
-    (S_cg, "s_cg", "cg", (b"\x03", 2.5), (b"\x03", 2.5), 5.5, "g"),
+    (S_cs, "s_cs", "ch", (b"\x05", -300), (b"\x05", -300), 5 - 300, "i", (b"\x0a", -600)),
+    (S_ii, "s_ii", "ii", (7, -2**30), (7, -2**30), 7 - 2**30, "i", (14, -2**31)),
+    (S_ff, "s_ff", "ff", (1.5, -0.25), (1.5, -0.25), 1.25, "f", (3.0, -0.5)),
+    (S_dd, "s_dd", "dd", (1e200, 3.5), (1e200, 3.5), 1e200 + 3.5, "d", (2e200, 7.0)),
+    (S_id, "s_id", "id", (-9, 0.5), (-9, 0.5), -8.5, "d", (-18, 1.0)),
+    (S_fii, "s_fii", "fii", (2.5, 3, -4), (2.5, 3, -4), 1.5, "d", (5.0, 6, -8)),
+    (S_big, "s_big", "qqq", (1, -2**40, 2**61), (1, -2**40, 2**61), 1 - 2**40 + 2**61, "q",
+     (2, -2**41, 2**62)),
+    (S_f3, "s_f3", "fff", (0.5, 1.5, -8.0), ((0.5, 1.5, -8.0),), -6.0, "f", ((1.0, 3.0, -16.0),)),
+    (S_nested, "s_nested", "iid", (4, 5, 0.125), ((4, 5), 0.125), 9.125, "d", ((8, 10), 0.25)),
+    (S_cg, "s_cg", "cg", (b"\x03", 2.5), (b"\x03", 2.5), 5.5, "g", None),
 ]
 
 
-@pytest.mark.parametrize("cls,prefix,codes,args,expected,total,sumcode", STRUCT_CASES,
+@pytest.mark.parametrize("cls,prefix,codes,args,expected,total,sumcode,doubled", STRUCT_CASES,
                          ids=[c[1] for c in STRUCT_CASES])
-def test_struct_by_value(cls, prefix, codes, args, expected, total, sumcode, sym, ffi):
-    s = ffi.invoke(sym(prefix + "_make"), cls, codes, *args)
+def test_struct_by_value(cls, prefix, codes, args, expected, total, sumcode, doubled, sym, ffi):
+    s = ffi.invoke(sym(prefix + "_make"), cls, codes, *args)     # struct result
     assert fields(s) == expected
-    assert ffi.value(sym(prefix + "_sum"), sumcode, [cls], s) == total
-    twice = ffi.invoke(sym(prefix + "_twice"), cls, [cls], s) if prefix != "s_cg" else None
-    if twice is not None:
-        assert fields(twice) == _doubled(expected)
+    assert ffi.value(sym(prefix + "_sum"), sumcode, [cls], s) == total   # struct argument
+    if doubled is not None:
+        twice = ffi.invoke(sym(prefix + "_twice"), cls, [cls], s)  # both
+        assert fields(twice) == doubled
     assert fields(s) == expected  # passed by value: the caller's copy is unchanged
-
-
-def _doubled(t):
-    out = []
-    for v in t:
-        if isinstance(v, tuple):
-            out.append(_doubled(v))
-        elif isinstance(v, bytes):
-            out.append(bytes([(v[0] * 2) & 0xFF]))
-        elif isinstance(v, int):
-            out.append(C.c_int64(v * 2).value if abs(v) > 2**31 else C.c_int32(v * 2).value
-                       if abs(v) >= 2**15 else v * 2)
-        else:
-            out.append(v * 2)
-    return tuple(out)
 
 
 def test_struct_char_array(sym, ffi):
@@ -241,6 +228,28 @@ def test_variadic_snprintf(libc):
         b" ".join(b"%g" % v for v in vals) + b" end " + str(-2**40).encode()
     assert snprintf(libc, b"%.2Lf", "g", 2.75) == b"2.75"
     assert snprintf(libc, b"no args", "") == b"no args"
+
+
+def test_variadic_promotion_rejected(libc):
+    i = R.FFIType.for_code
+    for code in "bBhHc?f":
+        with pytest.raises(RuntimeError, match="FFI_BAD_ARGTYPE"):
+            R.CallInterface(i("i"), [i("P"), i(code)], 1)
+
+
+def test_variadic_through_plain_cif(libc):
+    # x86-64 SysV: a non-variadic cif calls a variadic function correctly
+    # (libffi always passes the vector register count in %al); narrow
+    # integers are extended by libffi.  CPython's ctypes relies on this.
+    i = R.FFIType.for_code
+    buf = C.create_string_buffer(64)
+    cif = R.CallInterface(i("i"), [i(c) for c in "PLzdhdB"])
+    vals = [C.c_void_p(C.addressof(buf)), C.c_ulong(64), C.c_char_p(b"%g %d %g %d"),
+            C.c_double(1.5), C.c_short(-7), C.c_double(2.5), C.c_ubyte(200)]
+    res = C.c_int()
+    cif.call(R.dlsym(libc, "snprintf"), [C.addressof(v) for v in vals], C.addressof(res), 0)
+    assert buf.value == b"1.5 -7 2.5 200"
+    assert res.value == 14
 
 
 def test_use_errno(sym, ffi):

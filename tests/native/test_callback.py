@@ -40,7 +40,7 @@ class Recorder:
         self.calls.append((vals, threading.get_ident()))
         r = self.fn(*vals)
         if self.restype is not None:
-            self.restype.from_address(result).value = r if not isinstance(r, C.Structure) else r
+            self.restype.from_address(result).value = r
 
 
 def closure(ffi, restype, argtypes, fn):
@@ -55,6 +55,10 @@ def test_int_callback(sym, ffi):
     assert ffi.value(sym("cb_call_int"), "i", "Pii", cl.address, 7, 9) == -20
     assert [c[0] for c in rec.calls] == [[7, 9]]
     assert rec.calls[0][1] == threading.get_ident()
+    # the same without releasing the GIL around the call (PyDLL-like)
+    assert ffi.value(sym("cb_call_int"), "i", "Pii", cl.address, 1, -1, flags=0) == 20
+    assert ffi.value(sym("cb_call_int"), "i", "Pii", cl.address, 1, -1,
+                     flags=R.CALL_CHECK_PYERR | R.CALL_USE_ERRNO) == 20
 
 
 def test_attributes(ffi):
