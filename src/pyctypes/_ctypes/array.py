@@ -153,7 +153,11 @@ def _char_raw_get(self):
 
 
 def _char_raw_set(self, value):
-    data = memoryview(value)
+    try:
+        data = memoryview(value)
+    except TypeError:
+        raise TypeError("a bytes-like object is required, not '%s'"
+                        % type(value).__name__) from None
     if data.nbytes > self._b_size_:
         raise ValueError("byte string too long")
     raw.write(self._b_address_, data)
@@ -291,7 +295,11 @@ class Array(_CData, metaclass=PyCArrayType):
             _set_item(self, i + len(self) if i < 0 else i, value)
         elif isinstance(index, slice):
             span = range(len(self))[index]
-            if len(value) != len(span):
+            try:
+                size = len(value)
+            except Exception:       # CPython replaces the error of PySequence_Length
+                size = -1
+            if size != len(span):
                 raise ValueError("Can only assign sequence of same size")
             for n, i in enumerate(span):
                 _set_item(self, i, value[n])
