@@ -200,8 +200,13 @@ def store_value(tp, address, value, size=None):
     if not is_cdata(value):
         if info.setfunc is not None:
             return info.setfunc(address, value)
-        if type(value) is tuple:
-            return store_value(tp, address, tp(*value), size)
+        if isinstance(value, tuple):
+            try:
+                value = tp(*value)
+            except Exception as exc:
+                # CPython's _ctypes_extend_error: "(Type) ExcName: message"
+                raise RuntimeError("(%s) %s: %s" % (tp.__name__, type(exc).__name__, exc)) from None
+            return store_value(tp, address, value, size)
         if value is None and isinstance(tp, PyCPointerType):
             raw.store("P", address, None)
             return None
