@@ -261,9 +261,11 @@ class _CData(raw.CData):
         if not isinstance(data, bytes):
             raise TypeError("__setstate__ argument 2 must be bytes, not %s" % type(data).__name__)
         raw.write(self._b_address_, data[:self._b_size_])
-        mydict = getattr(self, "__dict__", None)
-        if mydict is not None:
-            mydict.update(state)
+        mydict = self.__dict__         # as CPython: errors of a __dict__ property propagate
+        if not isinstance(mydict, dict):
+            raise TypeError("%s.__dict__ must be a dictionary, not %s"
+                            % (type(self).__name__, type(mydict).__name__))
+        mydict.update(state)
 
 
 _CData.__module__ = "_ctypes"
