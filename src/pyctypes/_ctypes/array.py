@@ -20,8 +20,8 @@ import weakref
 
 from ._native import raw
 from .basics import (StgInfo, _CData, _CDataMeta, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
-                     TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, cdata_set, make_view, set_stginfo,
-                     stginfo, value_getter)
+                     TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, cdata_set, is_cdata, keep_ref,
+                     make_view, set_stginfo, stginfo, value_getter)
 
 SSIZE_MAX = sys.maxsize
 SSIZE_MIN = -sys.maxsize - 1
@@ -54,7 +54,7 @@ def caller_module():
 
 def ssize_index(value, overflow=IndexError):
     """CPython's PyNumber_AsSsize_t(value, overflow)."""
-    i = operator.index(value)
+    i = value if type(value) is int else operator.index(value)
     if not SSIZE_MIN <= i <= SSIZE_MAX:
         raise overflow("cannot fit '%s' into an index-sized integer" % type(value).__name__)
     return i
@@ -62,7 +62,7 @@ def ssize_index(value, overflow=IndexError):
 
 def has_index(value):
     """CPython's PyIndex_Check."""
-    return hasattr(type(value), "__index__")
+    return type(value) is int or hasattr(type(value), "__index__")
 
 
 # ---------------------------------------------------------------- the plan
@@ -70,12 +70,13 @@ def has_index(value):
 class _ArrayPlan:
     """What item access needs, computed once per array type."""
 
-    __slots__ = ("itemtype", "itemsize", "getter", "kind")
+    __slots__ = ("itemtype", "itemsize", "getter", "setter", "kind")
 
     def __init__(self, itemtype, iteminfo):
         self.itemtype = itemtype
         self.itemsize = iteminfo.size
         self.getter = value_getter(itemtype)       # None: items are returned as views
+        self.setter = iteminfo.setfunc              # Python values of simple item types
         # 'c' / 'u': slices give bytes / str (CPython compares the item's getfunc)
         self.kind = iteminfo.code if iteminfo.code in ("c", "u") else None
 
@@ -229,7 +230,7 @@ class PyCArrayType(_CDataMeta):
 
 def _get_item(self, i):
     """Item i (0 <= i < length) as a Python value or a view (CPython's Array_item)."""
-    info = stginfo(type(self))
+    info = type(self)._stginfo_
     if not 0 <= i < info.length:
         raise IndexError("invalid index")
     plan = info.extra
@@ -241,17 +242,21 @@ def _get_item(self, i):
 
 def _set_item(self, i, value):
     """Store value as item i, keeping what it needs alive under key i (Array_ass_item)."""
-    info = stginfo(type(self))
+    info = type(self)._stginfo_
     if not 0 <= i < info.length:
         raise IndexError("invalid index")
     plan = info.extra
-    cdata_set(self, plan.itemtype, value, i, self._b_address_ + i * plan.itemsize,
-              plan.itemsize)
+    address = self._b_address_ + i * plan.itemsize
+    if plan.setter is not None and not is_cdata(value):
+        # what _PyCData_set does first for a Python value and a simple item type
+        keep_ref(self, i, plan.setter(address, value))
+    else:
+        cdata_set(self, plan.itemtype, value, i, address, plan.itemsize)
 
 
 def _get_slice(self, index):
     """A slice: bytes for char arrays, str for wchar arrays, else a list."""
-    info = stginfo(type(self))
+    info = type(self)._stginfo_
     plan = info.extra
     span = range(info.length)[index]
     if plan.kind == "c":
@@ -279,7 +284,7 @@ class Array(_CData, metaclass=PyCArrayType):
             _set_item(self, i, value)
 
     def __len__(self):
-        return stginfo(type(self)).length
+        return type(self)._stginfo_.length
 
     def __getitem__(self, index):
         if has_index(index):

@@ -13,9 +13,9 @@ and items are views whose ``_b_base_`` is the pointer itself.
 """
 
 from ._native import raw
-from .basics import (StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_get,
-                     cdata_set, get_container, get_kept_objects, is_cdata, keep_ref, make_view,
-                     set_stginfo, stginfo)
+from .basics import (StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_set,
+                     get_container, get_kept_objects, is_cdata, keep_ref, make_view, set_stginfo,
+                     stginfo, value_getter)
 from .array import Array, caller_module, has_index, ssize_index, type_name
 
 _WCHAR_SIZE = raw.sizeof_code("u")
@@ -98,17 +98,31 @@ def _target(self):
     return address
 
 
+def _item_getter(info):
+    """The value getter of the pointer type's target (None: items are views),
+    cached in the plan for the current _type_ (set_type may change it)."""
+    extra = info.extra
+    if extra is None or extra[0] is not info.proto:
+        extra = info.extra = (info.proto, value_getter(info.proto))
+    return extra[1]
+
+
 def _get_item(self, i):
     """Item i of the memory pointed to (CPython's Pointer_item)."""
     address = _target(self)
-    proto = stginfo(type(self)).proto
-    return cdata_get(proto, address + i * stginfo(proto).size, self, i)
+    info = type(self)._stginfo_
+    proto = info.proto
+    address += i * stginfo(proto).size
+    getter = _item_getter(info)
+    if getter is not None:
+        return getter(address)
+    return make_view(proto, address, self, i)
 
 
 def _set_contents(self, value):
     """Point to value, keeping it (key "1") and what it keeps (key "0") alive."""
     if not is_cdata(value):
-        proto = stginfo(type(self)).proto
+        proto = type(self)._stginfo_.proto
         raise TypeError("expected %s instead of %s" % (type_name(proto), type_name(type(value))))
     raw.store("P", self._b_address_, value._b_address_)
     keep_ref(self, 1, value)
@@ -145,7 +159,7 @@ def _slice_bounds(index):
 
 def _get_slice(self, index):
     start, step, length = _slice_bounds(index)
-    proto = stginfo(type(self)).proto
+    proto = type(self)._stginfo_.proto
     kind = stginfo(proto).code
     if length <= 0:
         return {"c": b"", "u": ""}.get(kind, [])
@@ -185,7 +199,7 @@ class _Pointer(_CData, metaclass=PyCPointerType):
     def contents(self):
         """the object this pointer points to (read-write)"""
         address = _target(self)
-        return make_view(stginfo(type(self)).proto, address, self, 0)
+        return make_view(type(self)._stginfo_.proto, address, self, 0)
 
     @contents.setter
     def contents(self, value):
@@ -211,9 +225,12 @@ class _Pointer(_CData, metaclass=PyCPointerType):
             raise TypeError("sequence index must be integer, not '%s'" % type(index).__name__)
         i = ssize_index(index)
         address = _target(self)
-        proto = stginfo(type(self)).proto
-        size = stginfo(proto).size
-        cdata_set(self, proto, value, i, address + i * size, size)
+        iteminfo = stginfo(type(self)._stginfo_.proto)
+        address += i * iteminfo.size
+        if iteminfo.setfunc is not None and not is_cdata(value):
+            keep_ref(self, i, iteminfo.setfunc(address, value))    # as _PyCData_set
+        else:
+            cdata_set(self, type(self)._stginfo_.proto, value, i, address, iteminfo.size)
 
     def __delitem__(self, index):
         if not has_index(index):
