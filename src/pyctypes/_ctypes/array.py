@@ -4,9 +4,10 @@ An array type's plan (StgInfo) is made once, when the class is created:
 size = itemsize * length, the item type as ``proto``, the PEP 3118 format of
 the innermost element with the shape of all dimensions, and an ``_ArrayPlan``
 in ``extra`` holding what item access needs (item size, the item's value
-getter, whether the items are characters).  Item reads and writes then go
-through basics.cdata_get / cdata_set with the element index as the keep-alive
-index, exactly as CPython's Array_item / Array_ass_item call PyCData_get/_set.
+getter and setter, whether the items are characters).  Item reads and writes
+follow CPython's Array_item / Array_ass_item (PyCData_get / PyCData_set):
+the element index is the keep-alive index, items that are not fundamental
+simple values are views with the array as ``_b_base_``.
 
 Char arrays (items of type code 'c') get ``value`` and ``raw``, wchar arrays
 ('u') get ``value``; their slices are bytes / str (CPython's CharArray_getsets,
