@@ -7,6 +7,7 @@
 
 import builtins
 import os
+import pkgutil
 import runpy
 import signal
 import sys
@@ -26,10 +27,14 @@ def _fresh_main_module():
 
 def _run_script(target):
     """Run a file as `python script.py` does: absolute __file__, no runpy frames."""
-    path = os.path.abspath(target)
-    if not os.path.isfile(path) and os.path.exists(path):
-        # A directory or zip file with a __main__.py.
-        runpy.run_path(target, run_name="__main__")
+    # The interpreter joins the current directory and the path without
+    # normalizing it (`./x.py` stays `/cwd/./x.py`).
+    path = os.path.join(os.getcwd(), target)
+    if pkgutil.get_importer(path) is not None:
+        # A directory or zip archive: its __main__ module runs, as python does it.
+        sys.path[0] = path
+        _fresh_main_module()
+        runpy._run_module_as_main("__main__", alter_argv=False)
         return 0
     try:
         with open(path, "rb") as f:
@@ -38,7 +43,7 @@ def _run_script(target):
         print(f"{sys.orig_argv[0]}: can't open file {path!r}: [Errno {exc.errno}] {exc.strerror}",
               file=sys.stderr)
         return 2
-    sys.path[0] = os.path.dirname(path)
+    sys.path[0] = os.path.dirname(os.path.realpath(path))     # symlinks resolved, as python does
     main = _fresh_main_module()
     main.__file__ = path
     main.__cached__ = None
