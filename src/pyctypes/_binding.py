@@ -50,6 +50,16 @@ def side_by_side():
     Its modules live in sys.modules as `pyctypes.ctypes`, `pyctypes.ctypes.util`, ...
     while `ctypes` (if imported) stays whatever it was.
     """
+    try:
+        return _load_side_by_side()
+    except AttributeError as exc:
+        # `from pyctypes import ctypes` reports an AttributeError raised while
+        # loading as a bare "cannot import name 'ctypes'": keep it as the cause.
+        raise ImportError(f"loading the stdlib ctypes package on pyctypes failed: "
+                          f"{type(exc).__name__}: {exc}") from exc
+
+
+def _load_side_by_side():
     with _lock:
         existing = sys.modules.get(_SIDE_PREFIX)
         if existing is not None:
