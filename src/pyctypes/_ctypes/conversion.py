@@ -12,6 +12,7 @@ prepared when its argtypes/restype are set (see ``CallPlan``).
 
 import os
 import sys
+import types
 import warnings
 
 from ._native import raw
@@ -145,9 +146,15 @@ def call_interface(restype, argtypes, nfixed=-1):
     key = (restype, argtypes, nfixed)
     cif = _cif_cache.get(key)
     if cif is None:
+        try:
+            cif = raw.CallInterface(restype, argtypes, nfixed)
+        except RuntimeError:
+            # CPython's text; libffi refuses e.g. variadic float or short arguments.
+            raise RuntimeError("ffi_prep_cif_var failed" if nfixed >= 0
+                               else "ffi_prep_cif failed") from None
         if len(_cif_cache) >= _CIF_CACHE_LIMIT:
             _cif_cache.clear()
-        cif = _cif_cache[key] = raw.CallInterface(restype, argtypes, nfixed)
+        _cif_cache[key] = cif
     return cif
 
 
@@ -291,33 +298,27 @@ def _argument_reader(tp):
     if info is None:
         def fail(address):
             raise TypeError("cannot build parameter")
-        return fail, True
+        return fail
     if info.getfunc is not None and not is_simple_subclass(tp):
-        return info.getfunc, False
+        return info.getfunc
     size = info.size
 
     def make(address):
         obj = tp()
         if not is_cdata(obj):
-            raise _UnexpectedArgument
+            raise TypeError("unexpected result of create argument")
         raw.memmove(obj._b_address_, address, size)
         return obj
-    return make, False
+    return make
 
 
-class _UnexpectedArgument(Exception):
-    pass
-
-
-def _print_error(message):
-    """CPython's PrintError: a line on stderr, then the exception printed."""
-    stderr = sys.stderr
-    if stderr is not None:
-        try:
-            stderr.write(message)
-        except Exception:
-            pass
-    sys.excepthook(*sys.exc_info())
+def _print_error(exc):
+    """CPython's PrintError for a failed argument conversion: its message line
+    is never written (PyFile_WriteString refuses while an error is set), and
+    PyErr_Print shows the exception, raised in C, without a traceback."""
+    exc.__traceback__ = None
+    sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, None
+    sys.excepthook(type(exc), exc, None)
 
 
 def make_callback(callable, argtypes, restype, funcflags):
@@ -346,15 +347,11 @@ def make_callback(callable, argtypes, restype, funcflags):
 
     def invoke(pargs, presult):
         arglist = []
-        for i, (read, is_failure) in enumerate(readers):
+        for i, read in enumerate(readers):
             try:
                 arglist.append(read(raw.load("P", pargs + i * pointer_size)))
-            except _UnexpectedArgument:
-                _print_error("unexpected result of create argument %d:\n" % i)
-                return
-            except BaseException:
-                _print_error(("Parsing argument %d\n" if is_failure else
-                              "create argument %d:\n") % i)
+            except BaseException as exc:
+                _print_error(exc)
                 return
         try:
             result = callable(*arglist)
@@ -367,7 +364,7 @@ def make_callback(callable, argtypes, restype, funcflags):
         try:
             keep = setfunc(presult, result)
         except BaseException as exc:
-            _strip_own_frame(exc)
+            exc.__traceback__ = _caller_traceback()     # raised "in C": no frames of its own
             write_unraisable(exc, "on converting result of ctypes callback function", callable)
             return
         if is_pyobject:
@@ -397,6 +394,17 @@ def _strip_own_frame(exc):
 
 
 _PACKAGE_DIR = os.path.dirname(__file__)
+
+
+def _caller_traceback():
+    """A traceback of the innermost frame outside pyctypes, where CPython's
+    PyErr_WriteUnraisable places an error raised in C (None if no such frame)."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == _PACKAGE_DIR:
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return types.TracebackType(None, frame, frame.f_lasti, frame.f_lineno)
 
 
 def _caller_stacklevel():

@@ -15,12 +15,13 @@ RTLD_LOCAL = raw.RTLD_LOCAL
 RTLD_GLOBAL = raw.RTLD_GLOBAL
 
 
-def handle_address(handle):
+def handle_address(handle, function=None):
     """A handle (an int) as a void * the way CPython's _parse_voidp reads it:
     NULL is refused ("argument 1 (unspecified)", CPython's SystemError)."""
     address = operator.index(handle) if not isinstance(handle, int) else handle
     if address == 0:
-        raise SystemError("argument 1 (unspecified)")
+        prefix = "%s() " % function if function else ""
+        raise SystemError(prefix + "argument 1 (unspecified)")
     if not -(1 << 63) <= address < (1 << 64):
         raise OverflowError("Python int too large to convert to C unsigned long")
     return address & ((1 << 64) - 1)
@@ -37,7 +38,7 @@ def dlopen(name, mode=RTLD_LOCAL):
 
 def dlsym(handle, name):
     """find symbol in shared library"""
-    handle = handle_address(handle)
+    handle = handle_address(handle, "dlsym")
     if not isinstance(name, str):
         raise TypeError("dlsym() argument 2 must be str, not %s" % type(name).__name__)
     if "\0" in name:
@@ -48,5 +49,5 @@ def dlsym(handle, name):
 
 def dlclose(handle):
     """dlclose a library"""
-    raw.dlclose(handle_address(handle))
+    raw.dlclose(handle_address(handle, "dlclose"))
 
