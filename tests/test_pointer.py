@@ -9,7 +9,6 @@ import pytest
 
 import pyctypes._ctypes
 from pyctypes import ctypes as P
-from pyctypes._ctypes._native import raw
 
 
 def outcome(fn, *args):
