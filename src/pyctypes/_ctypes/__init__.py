@@ -18,4 +18,11 @@ from .library import RTLD_GLOBAL, RTLD_LOCAL, dlclose, dlopen, dlsym
 from .helpers import (Py_DECREF, Py_INCREF, PyObj_FromPtr, _cast_addr, _memmove_addr,
                       _memset_addr, _string_at_addr, _wstring_at_addr, get_errno, set_errno)
 
+from . import basics as _basics
+from .primitive import PyCSimpleType as _PyCSimpleType
+from .pointer import PyCPointerType as _PyCPointerType
+
+_basics.bind_families(_SimpleCData=_SimpleCData, PyCSimpleType=_PyCSimpleType,
+                      PyCPointerType=_PyCPointerType, Array=Array)
+
 __version__ = "1.1.0"

@@ -115,11 +115,26 @@ def is_cdata(obj):
     return isinstance(obj, raw.CData)
 
 
+class _Families:
+    """The family classes basics needs to tell types apart.  The family modules
+    import basics, so basics cannot import them at load time; _ctypes/__init__
+    fills this in once all are loaded (bind_families), keeping imports out of
+    the per-operation functions below."""
+    _SimpleCData = PyCSimpleType = PyCPointerType = Array = None
+
+
+families = _Families()
+
+
+def bind_families(**classes):
+    for name, cls in classes.items():
+        setattr(families, name, cls)
+
+
 def is_simple_subclass(tp):
     """CPython's _ctypes_simple_instance: a subclass of a fundamental simple type
     (class MyInt(c_int)) whose values are not converted to Python objects."""
-    from .primitive import _SimpleCData, PyCSimpleType
-    return isinstance(tp, PyCSimpleType) and tp.__base__ is not _SimpleCData
+    return isinstance(tp, families.PyCSimpleType) and tp.__base__ is not families._SimpleCData
 
 
 # ---------------------------------------------------------------- keep-alives
@@ -192,8 +207,7 @@ def store_value(tp, address, value, size=None):
     _PyCData_set).  Accepts an instance of tp (copied), a Python value for simple
     types, a tuple (tp(*value)), None for pointers, an array for a pointer to its
     element type."""
-    from .pointer import PyCPointerType
-    from .array import Array
+    PyCPointerType, Array = families.PyCPointerType, families.Array
     info = stginfo(tp)
     if size is None:
         size = info.size
@@ -401,21 +415,22 @@ class CArgObject:
         return self._buffer._b_address_
 
     def __repr__(self):
+        # CPython's PyCArg_repr: integer and double tags show their value,
+        # pointer tags the address, every other tag ('?', 'u', 'g', ...) the object.
         tag = self._tag
         value = self._value
-        if tag in "bBhHiIlLqQ?":
+        if tag in "bBhHiIlLqQ":
             return "<cparam '%s' (%d)>" % (tag, value)
-        if tag in "fdg":
+        if tag in "fd":
             return "<cparam '%s' (%r)>" % (tag, value)
         if tag == "c":
             ch = value[0] if isinstance(value, bytes) else value
             if 32 <= ch < 127:
                 return "<cparam '%s' ('%s')>" % (tag, chr(ch))
             return "<cparam '%s' ('\\x%02x')>" % (tag, ch)
-        if tag in "zZPsVO":
-            address = raw.load("P", self._address) or 0
-            return "<cparam '%s' (%s)>" % (tag, hex(address))
-        return "<cparam '%s' at %s>" % (tag, hex(id(self)))
+        if tag in "zZP":
+            return "<cparam '%s' (%s)>" % (tag, hex(raw.load("P", self._address) or 0))
+        return "<cparam '%s' at %#x>" % (tag, id(self))
 
 
 CArgObject.__name__ = CArgObject.__qualname__ = "CArgObject"

@@ -122,12 +122,17 @@ def _ffi_code(code):
 
 # ---------------------------------------------------------------- from_param per type
 
+_MISSING = object()
+
+
 def _simple_from_param(cls, value):
     """CPython's PyCSimpleType_from_param: an instance as is, else the value
     converted into a CArgObject; failing that, _as_parameter_."""
     if isinstance(value, cls):
         return value
     info = stginfo(cls)
+    if info is None:
+        raise TypeError("abstract class")
     code = info.code
     arg = CArgObject(code, raw.FFIType.for_code(_ffi_code(code)), None)
     try:
@@ -135,8 +140,8 @@ def _simple_from_param(cls, value):
         arg._value = getfunc_for(code)(arg._address)
         return arg
     except (TypeError, ValueError, OverflowError):
-        as_parameter = getattr(value, "_as_parameter_", None)
-        if as_parameter is None:
+        as_parameter = getattr(value, "_as_parameter_", _MISSING)
+        if as_parameter is _MISSING:
             raise TypeError("wrong type") from None
     return cls.from_param(as_parameter)
 
@@ -170,8 +175,8 @@ def _c_char_p_from_param(cls, value):
         info = stginfo(type(value._obj))
         if info is not None and info.code == "c":
             return value
-    as_parameter = getattr(value, "_as_parameter_", None)
-    if as_parameter is not None:
+    as_parameter = getattr(value, "_as_parameter_", _MISSING)
+    if as_parameter is not _MISSING:
         return cls.from_param(as_parameter)
     raise TypeError("wrong type")
 
@@ -187,8 +192,8 @@ def _c_wchar_p_from_param(cls, value):
         info = stginfo(type(value._obj))
         if info is not None and info.code == "u":
             return value
-    as_parameter = getattr(value, "_as_parameter_", None)
-    if as_parameter is not None:
+    as_parameter = getattr(value, "_as_parameter_", _MISSING)
+    if as_parameter is not _MISSING:
         return cls.from_param(as_parameter)
     raise TypeError("wrong type")
 
@@ -218,8 +223,8 @@ def _c_void_p_from_param(cls, value):
         arg = CArgObject("Z", raw.FFIType.for_code("P"), value)
         raw.store("P", arg._address, raw.load("P", value._b_address_))
         return arg
-    as_parameter = getattr(value, "_as_parameter_", None)
-    if as_parameter is not None:
+    as_parameter = getattr(value, "_as_parameter_", _MISSING)
+    if as_parameter is not _MISSING:
         return cls.from_param(as_parameter)
     raise TypeError("wrong type")
 
@@ -268,7 +273,9 @@ class PyCSimpleType(_CDataMeta):
             return cls          # the abstract base _SimpleCData itself
         code = _check_type_code(cls)
         set_stginfo(cls, simple_stginfo(code))
-        if code in _POINTER_FROM_PARAM:
+        if code in _POINTER_FROM_PARAM and cls.__base__ is _SimpleCData:
+            # Only the direct children get the pointer from_param (as CPython),
+            # so a subclass's own from_param stays in force.
             type.__setattr__(cls, "from_param", classmethod(_POINTER_FROM_PARAM[code]))
         if mcls is PyCSimpleType and code in _SWAPPABLE:
             swapped = _make_swapped_type(mcls, cls, code)
