@@ -170,6 +170,18 @@ class _NullRestype:
 NULL_RESTYPE = _NullRestype()
 
 
+def ffi_type_of(tp):
+    """How a type is passed to or returned from C (CPython's _ctypes_get_ffi_type):
+    its own ffi type; arrays as pointers; non-ctypes types as C int."""
+    from .array import PyCArrayType
+    info = stginfo(tp)
+    if info is None:
+        return _FFI_SINT
+    if isinstance(tp, PyCArrayType):
+        return _FFI_POINTER
+    return info.ffi_type or _FFI_SINT
+
+
 def _read_int(address):
     return raw.load("i", address)
 
@@ -201,7 +213,7 @@ def result_plan(restype):
 
         def read(address):
             return checker(plain_read(address))
-    return info.ffi_type or _FFI_SINT, read
+    return ffi_type_of(restype), read
 
 
 class _ResultBuffer(raw.CData):
@@ -242,15 +254,10 @@ class CallPlan:
 
     def _prepare(self, argtypes):
         """Prepare the cif of the declared signature now, when every argtype
-        passes as its own ffi type (simple types, pointers, structures)."""
-        expected = []
-        for tp in argtypes:
-            info = stginfo(tp)
-            if info is None or info.ffi_type is None or info.shape:
-                return
-            expected.append(info.ffi_type)
+        is a ctypes type (what its from_param gives is passed as that type)."""
         try:
-            call_interface(self.rtype, tuple(expected))
+            if all(stginfo(tp) is not None for tp in argtypes):
+                call_interface(self.rtype, tuple(ffi_type_of(tp) for tp in argtypes))
         except (TypeError, ValueError, RuntimeError):
             pass        # the call reports it
 
@@ -336,12 +343,7 @@ def make_callback(callable, argtypes, restype, funcflags):
         setfunc = info.setfunc
         rtype = info.ffi_type
         is_pyobject = info.code == "O"
-    ffi_types = []
-    for tp in argtypes:
-        info = stginfo(tp)
-        ffi_types.append(info.ffi_type if info is not None and info.ffi_type is not None
-                         else _FFI_SINT)
-    cif = raw.CallInterface(rtype, ffi_types)
+    cif = raw.CallInterface(rtype, [ffi_type_of(tp) for tp in argtypes])
     readers = [_argument_reader(tp) for tp in argtypes]
     pointer_size = raw.sizeof_code("P")
 
@@ -370,7 +372,9 @@ def make_callback(callable, argtypes, restype, funcflags):
         if is_pyobject:
             raw.Py_INCREF(result)   # the C caller owns the returned reference
         elif keep is not None:
-            # What the result points into cannot be kept alive (CPython warns).
+            # What the result points into (the bytes of a char * result...) must
+            # outlive the callback: it is leaked, as CPython does, with a warning.
+            raw.Py_INCREF(keep)
             try:
                 warnings.warn("memory leak in callback function.", RuntimeWarning,
                               stacklevel=_caller_stacklevel())
