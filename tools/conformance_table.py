@@ -47,6 +47,13 @@ def _cell(results, module, impl):
     return cell if run.ok else f"{cell} ({run.status})"
 
 
+def _outcome(run, test_id):
+    if not run.ok:
+        return run.status
+    test = run.tests.get(test_id)
+    return test.outcome if test is not None else "not run"
+
+
 def build(results, modules):
     """The table data: one row per module plus totals, as plain dicts."""
     rows = []
@@ -63,6 +70,11 @@ def build(results, modules):
             row.setdefault("deviations", {})[impl] = {
                 "failed": [[t, got, detail] for t, _, got, detail in comparison.lost],
                 "extra_skips": [[t, reason] for t, _, reason in comparison.extra_skips]}
+        # Every test's outcome: [CPython, pyctypes, pyctypes PURE].
+        ids = sorted(set(reference.tests).union(*(results[module, i].tests
+                                                  for i in runner.PYCTYPES_IMPLS)))
+        row["outcomes"] = {test_id: [_outcome(results[module, impl], test_id)
+                                     for impl in runner.IMPLS] for test_id in ids}
         rows.append(row)
     totals = {impl: runner.totals({k: v for k, v in results.items() if k[0] in modules}, impl)
               for impl in runner.IMPLS}

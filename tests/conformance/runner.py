@@ -89,10 +89,19 @@ def _driver(argv):
         out.write(json.dumps(event) + "\n")
         out.flush()
 
+    unittest_dir = os.path.dirname(unittest.__file__)
+
     def short(err):
-        # The last line of the exception, as `unittest` would end its report.
-        exc_type, exc, _ = err
-        return "".join(traceback.format_exception_only(exc_type, exc)).strip()
+        # The last line of the exception, as `unittest` would end its report,
+        # and where it was raised (the innermost frame outside unittest).
+        exc_type, exc, tb = err
+        text = "".join(traceback.format_exception_only(exc_type, exc)).strip()
+        frames = [f for f in traceback.extract_tb(tb)
+                  if os.path.dirname(f.filename) != unittest_dir]
+        if frames:
+            where = frames[-1]
+            text += f" [{os.path.basename(where.filename)}:{where.lineno} in {where.name}]"
+        return text
 
     def full(err):
         return "".join(traceback.format_exception(*err))[-4000:]

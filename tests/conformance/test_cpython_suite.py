@@ -39,15 +39,21 @@ MODULES = runner.list_modules()
 
 
 class SuiteRuns:
-    """The runs of this session, made in one parallel batch on first use."""
+    """The runs of this session, made in one parallel batch on first use.
 
-    def __init__(self, session):
-        self.session = session
-        self.results = None
+    Under pytest-xdist every worker sees all the collected items but runs only
+    some: there each test runs just its own module (xdist gives the parallelism).
+    """
+
+    def __init__(self, config, items):
+        self.config = config
+        self.items = items
+        self.results = {}
+        self.batched = hasattr(config, "workerinput")    # xdist worker: no batch
 
     def _selected(self):
         pairs = []
-        for item in self.session.items:
+        for item in self.items:
             callspec = getattr(item, "callspec", None)
             if getattr(item, "originalname", None) == "test_module" and callspec is not None:
                 module, impl = callspec.params["module"], MODES[callspec.params["mode"]]
@@ -55,17 +61,20 @@ class SuiteRuns:
         return pairs
 
     def get(self, module, impl):
-        if self.results is None:
-            self.results = runner.run_many(self._selected())
-        key = (module, impl)
-        if key not in self.results:     # not in the batch (e.g. called directly)
-            self.results.update(runner.run_many([key]))
-        return self.results[key]
+        """CPython's run and `impl`'s run of `module`."""
+        if not self.batched:
+            self.batched = True
+            self.results.update(runner.run_many(self._selected()))
+        wanted = [(module, "cpython"), (module, impl)]
+        missing = [key for key in wanted if key not in self.results]
+        if missing:
+            self.results.update(runner.run_many(missing))
+        return [self.results[key] for key in wanted]
 
 
 @pytest.fixture(scope="session")
 def suite_runs(request):
-    runs = SuiteRuns(request.session)
+    runs = SuiteRuns(request.config, request.session.items)
     request.config._pyctypes_conformance_runs = runs     # for the summary in conftest.py
     return runs
 
@@ -73,8 +82,7 @@ def suite_runs(request):
 @pytest.mark.parametrize("mode", list(MODES))
 @pytest.mark.parametrize("module", MODULES)
 def test_module(suite_runs, module, mode):
-    reference = suite_runs.get(module, "cpython")
-    candidate = suite_runs.get(module, MODES[mode])
+    reference, candidate = suite_runs.get(module, MODES[mode])
     comparison = runner.compare(reference, candidate)
     if not comparison.ok:
         pytest.fail(comparison.report(), pytrace=False)

@@ -102,7 +102,7 @@ def test_lost_pass_and_extra_skip(tmp_path):
     assert comparison.lost[0][2] == "error"
     assert _ids(comparison.extra_skips) == ["test_b"]
     report = comparison.report()
-    assert "FAILED fakesuite.test_fake.T.test_a: error: TypeError: no luck" in report
+    assert "FAILED fakesuite.test_fake.T.test_a: error: TypeError: no luck [test_fake.py:" in report
     assert "EXTRA SKIP fakesuite.test_fake.T.test_b (CPython: pass): not here" in report
     counts = comparison.candidate.counts(comparison.reference)
     assert counts == {"run": 5, "pass": 1, "skip": 2, "fail": 2}
