@@ -648,3 +648,19 @@ def test_floats_as_parameters(libs):
         f.restype = ct.c_double
         return outcome(f, 1.5), f(ct.c_double(math.pi))
     same(libs, run)
+
+
+def test_variadic_arguments_through_libc():
+    """Extra arguments beyond argtypes go through ffi_prep_cif_var, which
+    refuses types C promotes (float, short): CPython's RuntimeError."""
+    def run(ct):
+        snprintf = ct.CDLL(None).snprintf
+        snprintf.argtypes = [ct.c_char_p, ct.c_size_t, ct.c_char_p]
+        buf = ct.create_string_buffer(50)
+        seen = []
+        for fmt, extra in ((b"%f", ct.c_float(1.5)), (b"%d", ct.c_short(3)),
+                           (b"%f", ct.c_double(2.5)), (b"%d", 7), (b"%s", b"xy"),
+                           (b"%ls", "wide"), (b"%p", None)):
+            seen.append((outcome(snprintf, buf, 50, fmt, extra), buf.value))
+        return seen
+    assert outcome(run, P) == outcome(run, C)
