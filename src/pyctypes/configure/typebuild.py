@@ -316,9 +316,9 @@ def _window(lo_byte: int, hi_byte: int, limit: int):
     span = hi_byte - lo_byte + 1
     for size in (1, 2, 4, 8):
         if size >= span:
-            off = min(lo_byte, max(0, limit - size))
-            if off <= lo_byte and hi_byte < off + size:
-                return off, size
+            for off in range(lo_byte, hi_byte - size, -1):
+                if off >= 0 and off + size <= limit:
+                    return off, size
     return None
 
 
@@ -339,8 +339,7 @@ def make_units(bitmembers, limit: int, what: str) -> list[Unit]:
                 lo, hi = min(a.offset, b.offset), max(a.end, b.end)
                 win = _window(lo, hi - 1, limit)
                 if win is None:
-                    raise LayoutError(f"{what}: bit-fields {[m.name for m in a.bits + b.bits]}"
-                                      f" need a storage unit over 8 bytes")
+                    continue     # no unit holds both: they overlap in an anonymous union
                 units.remove(a)
                 units.remove(b)
                 units.append(Unit(win[0], win[1], a.bits + b.bits))
