@@ -16,8 +16,8 @@ import types
 import warnings
 
 from ._native import raw
-from .basics import (ArgumentError, CArgObject, _ArgBuffer, is_cdata, is_simple_subclass,
-                     make_view, stginfo)
+from .basics import (ArgumentError, CArgObject, _ArgBuffer, families, is_cdata,
+                     is_simple_subclass, make_view, stginfo)
 
 CTYPES_MAX_ARGCOUNT = 1024
 
@@ -66,8 +66,7 @@ def _int_param(value):
 def _cdata_param(obj, info):
     """A ctypes instance as an argument (the paramfunc of its type): arrays
     pass their address, everything else its value (structures by value)."""
-    from .array import Array
-    if isinstance(obj, Array):
+    if isinstance(obj, families.Array):
         cell, _ = _cell("P", obj._b_address_)
         return _FFI_POINTER, cell._b_address_, (cell, obj)
     ffi_type = info.ffi_type
@@ -173,11 +172,10 @@ NULL_RESTYPE = _NullRestype()
 def ffi_type_of(tp):
     """How a type is passed to or returned from C (CPython's _ctypes_get_ffi_type):
     its own ffi type; arrays as pointers; non-ctypes types as C int."""
-    from .array import PyCArrayType
     info = stginfo(tp)
     if info is None:
         return _FFI_SINT
-    if isinstance(tp, PyCArrayType):
+    if issubclass(tp, families.Array):
         return _FFI_POINTER
     return info.ffi_type or _FFI_SINT
 
