@@ -273,6 +273,18 @@ caller(None)
     assert stderr_of(script, P) == stderr_of(script, C) == "ValueError: PyObject is NULL\n"
 
 
+def test_argument_instance_error_shows_python_frames():
+    script = """
+class S(ct.Structure):
+    _fields_ = [("a", ct.c_int)]
+    def __init__(self):
+        raise KeyError("init")
+ct.CFUNCTYPE(ct.c_int, S)(lambda s: 1)(S.from_buffer_copy(bytes(4)))
+"""
+    assert stderr_of(script, P) == stderr_of(script, C)
+    assert stderr_of(script, P).endswith("KeyError: 'init'\n")
+
+
 # ---------------------------------------------------------------- keeping alive, GC, threads
 
 def test_objects_hold_the_thunk():

@@ -320,10 +320,11 @@ def _argument_reader(tp):
 def _print_error(exc):
     """CPython's PrintError for a failed argument conversion: its message line
     is never written (PyFile_WriteString refuses while an error is set), and
-    PyErr_Print shows the exception, raised in C, without a traceback."""
-    exc.__traceback__ = None
-    sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, None
-    sys.excepthook(type(exc), exc, None)
+    PyErr_Print shows the exception with the Python frames it went through."""
+    tb = _without_own_frames(exc.__traceback__)
+    exc.__traceback__ = tb
+    sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, tb
+    sys.excepthook(type(exc), exc, tb)
 
 
 def make_callback(callable, argtypes, restype, funcflags):
@@ -388,14 +389,20 @@ def make_callback(callable, argtypes, restype, funcflags):
     return thunk
 
 
+_PACKAGE_DIR = os.path.dirname(__file__)
+
+
+def _without_own_frames(tb):
+    """A traceback without its leading pyctypes frames: what CPython's would
+    hold for an exception that went through its C code."""
+    while tb is not None and os.path.dirname(tb.tb_frame.f_code.co_filename) == _PACKAGE_DIR:
+        tb = tb.tb_next
+    return tb
+
+
 def _strip_own_frame(exc):
     """Start the traceback at the callback itself, as CPython's does."""
-    tb = exc.__traceback__
-    if tb is not None and tb.tb_frame.f_code.co_filename == __file__:
-        exc.__traceback__ = tb.tb_next
-
-
-_PACKAGE_DIR = os.path.dirname(__file__)
+    exc.__traceback__ = _without_own_frames(exc.__traceback__)
 
 
 def _caller_traceback():
