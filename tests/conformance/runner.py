@@ -327,15 +327,18 @@ def run_module(module, impl_name, timeout=DEFAULT_TIMEOUT, package=PACKAGE, extr
         run.duration = time.monotonic() - start
         run.output = output.decode("utf-8", "replace")[-6000:]
         done = _parse(run, out)
-    if run.status != "ok":
-        pass
-    elif done is None:
-        run.status = "crash" if run.returncode else "no-output"
-        run.problem = f"{_describe_exit(run.returncode)} before the end of the run"
-    elif done["ctypes_module"] != impl.ctypes_module:
-        run.status = "wrong-binding"
-        run.problem = (f"the run used _ctypes = {done['ctypes_module']!r}, "
-                       f"not {impl.ctypes_module!r}")
+    if run.status == "ok":
+        if done is None:
+            run.status = "crash" if run.returncode else "no-output"
+            run.problem = f"{_describe_exit(run.returncode)} before the end of the run"
+        elif run.returncode:
+            # The tests ran, then the interpreter died (at shutdown, say): still a crash.
+            run.status = "crash"
+            run.problem = f"{_describe_exit(run.returncode)} after the last test"
+        elif done["ctypes_module"] != impl.ctypes_module:
+            run.status = "wrong-binding"
+            run.problem = (f"the run used _ctypes = {done['ctypes_module']!r}, "
+                           f"not {impl.ctypes_module!r}")
     if run.running and run.status != "timeout":
         run.problem += f", while running {run.running}"
     elif run.running:

@@ -178,3 +178,14 @@ def test_run_bound_to_another_ctypes_fails(tmp_path):
     assert comparison.candidate.status == "wrong-binding"
     assert "_ctypes = None" in comparison.candidate.problem
     assert not comparison.ok
+
+
+def test_crash_at_interpreter_exit_fails_the_module(tmp_path):
+    body = textwrap.dedent(REFERENCE) + textwrap.dedent("""
+        import atexit, os, signal
+        atexit.register(lambda: os.kill(os.getpid(), signal.SIGABRT))
+    """)
+    comparison = _compare(tmp_path, body)
+    assert comparison.candidate.status == "crash"
+    assert comparison.candidate.problem == "killed by SIGABRT after the last test"
+    assert _ids(comparison.lost) == ["test_a", "test_b", "test_e"]
