@@ -4,6 +4,7 @@ The stdlib package is never copied: it is imported from the running
 interpreter's library with `_ctypes` resolved to `pyctypes._ctypes`.
 """
 
+import os
 import sys
 import threading
 
@@ -11,6 +12,9 @@ import threading
 _STDLIB_MODULES = ("ctypes", "ctypes._endian", "ctypes.util", "ctypes.wintypes")
 _SIDE_PREFIX = "pyctypes.ctypes"
 _lock = threading.RLock()
+# Set by install(): the processes the program starts bind themselves too
+# (pyctypes-autoinstall.pth, pyctypes/_autoinstall.py).
+INSTALL_ENV_VAR = "PYCTYPES_INSTALL"
 
 
 def _our_ctypes_module():
@@ -23,21 +27,22 @@ def installed():
 
 
 def install():
-    """Bind `_ctypes` to pyctypes for every later `import ctypes` of this process.
+    """Bind `_ctypes` to pyctypes for every later `import ctypes` of this process,
+    and of the Python processes it starts (PYCTYPES_INSTALL=1 in the environment).
 
     Raises RuntimeError if `ctypes` was already imported on CPython's `_ctypes`:
     mixing the two would give objects of two incompatible implementations.
     """
     ours = _our_ctypes_module()
     with _lock:
-        if sys.modules.get("_ctypes") is ours:
-            return
-        loaded = sys.modules.get("ctypes")
-        if loaded is not None and getattr(loaded, "_SimpleCData", None) is not ours._SimpleCData:
-            raise RuntimeError(
-                "pyctypes.install() called after 'ctypes' was imported on CPython's _ctypes; "
-                "call it before anything imports ctypes (or use 'python -m pyctypes run')")
-        sys.modules["_ctypes"] = ours
+        if sys.modules.get("_ctypes") is not ours:
+            loaded = sys.modules.get("ctypes")
+            if loaded is not None and getattr(loaded, "_SimpleCData", None) is not ours._SimpleCData:
+                raise RuntimeError(
+                    "pyctypes.install() called after 'ctypes' was imported on CPython's _ctypes; "
+                    "call it before anything imports ctypes (or use 'python -m pyctypes run')")
+            sys.modules["_ctypes"] = ours
+        os.environ[INSTALL_ENV_VAR] = "1"
 
 
 def _is_stdlib_ctypes_name(name):
