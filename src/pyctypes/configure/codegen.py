@@ -29,7 +29,8 @@ class _Writer:
     def __init__(self, ct):
         self.ct = ct
         self.lines: list[str] = []
-        self.names: dict[int, str] = {}       # id(class) -> name in the module
+        self.names: dict[int, str] = {}       # id(class) -> name in the module (written)
+        self.assigned: dict[int, str] = {}    # id(class) -> the answer's name, if any
         self.taken: set[str] = set()
         self.defining: set[int] = set()
 
@@ -86,7 +87,7 @@ class _Writer:
             expr = self.type_expr(spec[1])
             fields.append((spec[0], expr) + tuple(spec[2:]))
         self.defining.discard(id(cls))
-        name = name or self.unique(cls.__name__)
+        name = self.assigned.get(id(cls)) or name or self.unique(cls.__name__)
         self.names[id(cls)] = name
         base = "Union" if issubclass(cls, ct.Union) else "Structure"
         out = [f"class {name}(ctypes.{base}):"]
@@ -108,7 +109,9 @@ class _Writer:
         ct = self.ct
         if isinstance(value, type) and is_record(ct, value):
             self.taken.add(name)
-            self.define(value, name)
+            written = self.define(value, name)
+            if written != name:                    # the same class answers twice
+                self.lines.append(f"{name} = {written}")
             return
         if isinstance(value, type):
             self.lines.append(f"{name} = {self.type_expr(value)}")
@@ -130,15 +133,16 @@ def generate(results: dict, ct, *, source: str = "?", command: str = "?",
     """The text of a Python module defining every answer in `results`."""
     info = info or {}
     writer = _Writer(ct)
-    for name in results:
+    for name in sorted(results):
         writer.taken.add(name)
+        value = results[name]
+        if isinstance(value, type) and is_record(ct, value):
+            writer.assigned.setdefault(id(value), name)
     # records first (other answers may refer to them), in name order
     order = sorted(results, key=lambda n: (not (isinstance(results[n], type)
                                                 and is_record(ct, results[n])), n))
     for name in order:
         writer.value(name, results[name])
-        if writer.lines and writer.lines[-1] != "":
-            pass
     target = (f"{8 * info.get('sizeof_pointer', 0) or '?'}-bit "
               f"{'big' if info.get('big_endian') else 'little'}-endian")
     head = HEADER.format(source=source, command=command,

@@ -228,7 +228,7 @@ def configure(CConfig, *, ctypes_module=None, cache=None, cc=None, cflags=None,
     if failed and errors == "raise":
         err = next(iter(failed.values())) if len(failed) == 1 else E.ConfigureErrors(failed)
         err.results = results
-        raise err
+        raise err.with_traceback(None)        # the message says it all: no inner frames
     for key, err in failed.items():
         results[key] = err
     return results

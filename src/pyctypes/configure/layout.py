@@ -183,9 +183,9 @@ def check_layout(cls, cname: str, eci: ExternalCompilationInfo | None = None,
     if ct.alignment(cls) != c_align:
         add(Mismatch(None, "alignment", ct.alignment(cls), c_align))
 
-    covered = bytearray(c_size)            # bytes of C members seen
+    covered = bytearray(c_size)            # bytes of C members (not reserved ones)
     for fname, info in c_fields.items():
-        if "." in fname:
+        if "." in fname or fname.startswith("__"):
             continue
         if info[0] == "field":
             start, end = info[1], info[1] + info[2].size
