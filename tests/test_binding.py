@@ -27,7 +27,8 @@ SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 def _env():
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([SRC] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    env.pop("PYTHONSTARTUP", None)
+    for name in ("PYTHONSTARTUP", "PYCTYPES_INSTALL"):     # plain python stays plain
+        env.pop(name, None)
     return env
 
 

@@ -281,7 +281,7 @@ def _command(impl, module, out, package):
 
 def _environment(impl, extra_path=()):
     env = dict(os.environ)
-    for name in ("PYCTYPES_PURE", "PYTHONSTARTUP", "PYTHONINSPECT"):
+    for name in ("PYCTYPES_PURE", "PYCTYPES_INSTALL", "PYTHONSTARTUP", "PYTHONINSPECT"):
         env.pop(name, None)
     path = [HERE, *extra_path]
     if impl.pyctypes and os.path.isdir(os.path.join(SRC, "pyctypes")):
