@@ -251,7 +251,11 @@ class _CData(raw.CData):
     """Base of every ctypes instance (CPython's _ctypes._CData)."""
 
     __slots__ = ()
-    __hash__ = None
+
+    def __hash__(self):
+        # CPython's PyCData_nohash: a hash slot that refuses (so instances are
+        # still collections.abc.Hashable, as on CPython), with its message.
+        raise TypeError("unhashable type")
 
     def __ctypes_from_outparam__(self):
         return self
