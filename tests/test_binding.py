@@ -121,10 +121,10 @@ def test_binding_comes_before_the_program_and_imports_nothing(tmp_path):
     write(tmp_path / "early.py", """
         import sys
         print(sys.modules["_ctypes"].__name__, "ctypes" in sys.modules)
-        import pyctypes
-        print(pyctypes.installed())
+        import os, pyctypes
+        print(pyctypes.installed(), os.environ.get("PYCTYPES_INSTALL"))   # children bind too
     """)
-    assert pyctypes("run", "early.py", cwd=tmp_path) == (0, "pyctypes._ctypes False\nTrue\n", "")
+    assert pyctypes("run", "early.py", cwd=tmp_path) == (0, "pyctypes._ctypes False\nTrue 1\n", "")
 
 
 # -- python -m pyctypes run / -m: the program runs as under plain python ------------
