@@ -126,6 +126,8 @@ def test_repr_and_bool():
     assert repr(f) == "<CFunctionType object at %#x>" % id(f)
     assert not f
     assert P.CFUNCTYPE(P.c_int)(1234)
+    for ct in (C, P):
+        assert outcome(hash, ct.CFUNCTYPE(ct.c_int)()) == ("raise", "TypeError", "unhashable type")
 
 
 @pytest.mark.parametrize("spec", [
