@@ -28,8 +28,8 @@ little-endian layout and the highest bit of byte 0 on a big-endian one (a
 big-endian target.
 """
 
-__all__ = ["Layout", "Placement", "layout_fields", "BitAccess", "ffi_elements",
-           "CLASS_INTEGER", "CLASS_SSE", "CLASS_X87"]
+__all__ = ["Layout", "Placement", "BitAccess", "layout_fields", "classify", "ffi_elements",
+           "small_element_codes", "CLASS_INTEGER", "CLASS_SSE", "CLASS_X87"]
 
 
 def _round_up(value, multiple):
@@ -207,40 +207,73 @@ def ffi_elements(size, align, scalars, for_code, struct):
     elements per eightbyte of the eightbyte's class; for larger types (always
     passed in memory) just the right size and alignment.  ``scalars`` is a
     callable returning the type's scalars (only called for small types);
-    ``for_code``/``struct`` make ffi types (raw.FFIType.for_code/struct)."""
+    ``for_code``/``struct`` make ffi types (raw.FFIType.for_code/struct).
+
+    libffi lays the elements out with natural alignment, so the list must add
+    up to ``size`` with no padding; its alignment may exceed the type's (a
+    packed struct of doubles still goes in SSE registers), which only matters
+    above 8 bytes, where we keep it exact."""
     if size == 0:
         return []
-    chunk = min(align, 8) or 1
     if size > 16:
         if align >= 16 and size % 16 == 0:
             return _blocks(for_code("g"), 16, size, struct)
+        chunk = min(align, 8) or 1
         return _blocks(for_code(_INT_CODE[chunk]), chunk, size, struct)
-    classes = classify(scalars(), size)
+    codes, _ = small_element_codes(classify(scalars(), size), size)
+    return [for_code(code) for code in codes]
+
+
+def small_element_codes(classes, size):
+    """(element codes, exact) for a type of ``size`` <= 16 bytes whose
+    eightbytes have these classes (None: MEMORY).  ``exact`` is False where
+    libffi will not pass the type as GCC does: MEMORY (a misaligned packed
+    field, a long double sharing an eightbyte) cannot be told to libffi for a
+    small struct, and SSE data of a packed struct whose size no float/double
+    list adds up to goes as integers.  CPython 3.11 gets these wrong too."""
+    exact = classes is not None
     if classes is None:
-        # MEMORY per GCC (misaligned packed field, long double shared with
-        # other data): libffi cannot be told so for a small struct; pass the
-        # bytes as integers (CPython 3.11 does no better).
         classes = [CLASS_INTEGER] * ((size + 7) // 8)
-    elements = []
+    for piece in (8, 4, 2, 1):
+        codes = _eightbyte_codes(classes, size, piece)
+        if _natural_size(codes) == size:
+            return codes, exact and (piece >= 4 or CLASS_SSE not in classes)
+    raise AssertionError("no element list for %d bytes" % size)   # piece 1 always fits
+
+
+def _eightbyte_codes(classes, size, piece):
+    """Element codes for the eightbytes, no element wider than ``piece`` bytes
+    (SSE data in pieces below 4 bytes can only be passed as integers)."""
+    codes = []
     i = 0
     while i < len(classes):
-        start, length = i * 8, min(8, size - i * 8)
-        cls = classes[i]
-        if cls == CLASS_X87 and i + 1 < len(classes):
-            elements.append(for_code("g"))
+        length = min(8, size - i * 8)
+        if classes[i] == CLASS_X87 and i + 1 < len(classes):
+            codes.append("g")
             i += 2
             continue
-        if cls == CLASS_SSE and chunk >= 4:
-            if length == 8 and chunk == 8:
-                elements.append(for_code("d"))
-            else:
-                elements.extend(for_code("f") for _ in range(length // 4))
-        else:
-            # INTEGER (or SSE data in a structure aligned below 4, which
-            # float elements could not reproduce without changing its size)
-            elements.extend(for_code(_INT_CODE[chunk]) for _ in range(length // chunk))
+        if classes[i] == CLASS_SSE and piece >= 4:
+            codes += ["d"] if length == 8 and piece == 8 else ["f"] * (length // 4)
+            length %= 4
+        while length:
+            step = max(n for n in (8, 4, 2, 1) if n <= min(piece, length))
+            codes.append(_INT_CODE[step])
+            length -= step
         i += 1
-    return elements
+    return codes
+
+
+_CODE_SIZE = {"B": 1, "H": 2, "I": 4, "Q": 8, "f": 4, "d": 8, "g": 16}
+
+
+def _natural_size(codes):
+    """The size libffi gives a struct of these elements."""
+    offset, align = 0, 1
+    for code in codes:
+        n = _CODE_SIZE[code]
+        offset = _round_up(offset, n) + n
+        align = max(align, n)
+    return _round_up(offset, align)
 
 
 _INT_CODE = {1: "B", 2: "H", 4: "I", 8: "Q"}
@@ -251,12 +284,11 @@ def _blocks(element, element_size, size, struct):
     that a big structure needs O(log n) ffi types, not one per element."""
     count = size // element_size
     elements = []
-    block, block_count = element, 1
+    block = element
     while count:
         if count & 1:
             elements.append(block)
         count >>= 1
         if count:
             block = struct([block, block])
-            block_count *= 2
     return elements

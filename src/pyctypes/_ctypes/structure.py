@@ -244,6 +244,9 @@ class _StructStgInfo(StgInfo):
     def ffi_type(self):
         ffi_type = _ffi_type_slot.__get__(self)
         if ffi_type is None and self.fields is not None:
+            if not self.size:
+                # libffi cannot describe an empty struct (CPython's call fails so)
+                raise RuntimeError("ffi_prep_cif failed")
             ffi_type = raw.FFIType.struct(_layout.ffi_elements(
                 self.size, self.align, lambda: list(_scalars(self, 0)),
                 raw.FFIType.for_code, raw.FFIType.struct))
@@ -288,6 +291,15 @@ def _scalars(info, base):
             yield start, end - start, _layout.CLASS_INTEGER, True
     elif info.shape and stginfo(info.proto) is not None:
         item = stginfo(info.proto)
+        if info.length == 0:
+            # GCC classifies a zero-length array that does not start an
+            # eightbyte as its item's first eightbyte (and a misaligned item
+            # makes the whole type MEMORY)
+            if base % 8:
+                for offset, _, cls, aligned in _scalars(item, base):
+                    if offset - base < 8 or not aligned:
+                        yield base, 0, cls, aligned
+            return
         for i in range(info.length):
             yield from _scalars(item, base + i * item.size)
     elif info.size:
