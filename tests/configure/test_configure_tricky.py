@@ -2,7 +2,8 @@
 anonymous and nested members) from a header written here, checked against C
 byte for byte: C stores a distinct value in every field and the configured
 ctypes class must read exactly those values from C's bytes, and write exactly
-C's bytes."""
+C's bytes.  Run with the stdlib's ctypes and with pyctypes' side-by-side copy
+(the classes are then built by pyctypes' Structure)."""
 
 import ctypes
 
@@ -91,8 +92,19 @@ def header_dir(tmp_path_factory):
     return d
 
 
+@pytest.fixture(scope="module", params=["stdlib", "pyctypes"])
+def ct(request):
+    if request.param == "stdlib":
+        return ctypes
+    try:
+        from pyctypes import ctypes as side_by_side
+    except Exception as exc:          # the native core is not built
+        pytest.skip(f"pyctypes' ctypes cannot be loaded: {exc}")
+    return side_by_side
+
+
 @pytest.fixture(scope="module")
-def answers(header_dir):
+def answers(header_dir, ct):
     class CConfig:
         _compilation_info_ = ExternalCompilationInfo(includes=["tricky.h"],
                                                      include_dirs=[str(header_dir)])
@@ -101,11 +113,11 @@ def answers(header_dir):
         setattr(CConfig, name, configure.Struct(cname, fields))
     CConfig.nest = configure.Struct("struct nest", [
         ("c", I), ("b", CConfig.bits), ("uu", CConfig.u), ("mx", CConfig.matrix)])
-    return configure.configure(CConfig)
+    return configure.configure(CConfig, ctypes_module=ct)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_layout_against_c(name, answers, header_dir, cprog):
+def test_layout_against_c(name, answers, header_dir, cprog, ct):
     cname, fields, _ = CASES[name]
     cls = answers[name]
     plain = {f[0] for f in fields}
@@ -113,13 +125,13 @@ def test_layout_against_c(name, answers, header_dir, cprog):
         if name in ("bits", "packed_bits", "wide") else ({"flag"} if name == "anon" else set())
     kinds = {f: ("bits" if f in bitnames else "other") for f in plain}
     truth = cprog.layout('#include "tricky.h"', cname, kinds, include_dirs=[header_dir])
-    assert ctypes.sizeof(cls) == truth["size"]
-    assert ctypes.alignment(cls) == truth["align"]
+    assert ct.sizeof(cls) == truth["size"]
+    assert ct.alignment(cls) == truth["align"]
     for f in plain:
         c = truth["fields"][f]
         if f in bitnames:
             expect = image_bits(bytes.fromhex(c["image"]))
-            assert ctypes_image_bits(ctypes, cls, f) == expect, f
+            assert ctypes_image_bits(ct, cls, f) == expect, f
             inst = cls()
             setattr(inst, f, -1)
             assert (getattr(inst, f) < 0) == bool(c["signed"]), f
@@ -129,12 +141,12 @@ def test_layout_against_c(name, answers, header_dir, cprog):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_values_byte_for_byte(name, answers, header_dir, cprog):
+def test_values_byte_for_byte(name, answers, header_dir, cprog, ct):
     cname, _, values = CASES[name]
     cls = answers[name]
     stores = " ".join(f"s.{f} = {v};" for f, v in values.items())
     image = cprog.image('#include "tricky.h"', cname, stores, include_dirs=[header_dir])
-    assert len(image) == ctypes.sizeof(cls)
+    assert len(image) == ct.sizeof(cls)
     obj = cls.from_buffer_copy(image)
     for f, expect in PY_VALUES[name].items():
         assert getattr(obj, f) == expect, f
@@ -146,7 +158,7 @@ def test_values_byte_for_byte(name, answers, header_dir, cprog):
         setattr(mine, f, v)
     if name == "matrix":
         mine.m[1][2], mine.m[0][0] = 42, -1
-    got = ctypes.string_at(ctypes.addressof(mine), ctypes.sizeof(cls))
+    got = ct.string_at(ct.addressof(mine), ct.sizeof(cls))
     if name == "anon":      # C stored dval after ival: compare the bytes C defined
         assert got == image
     elif name == "matrix":  # long double: 6 bytes of x87 padding are unspecified
@@ -155,7 +167,7 @@ def test_values_byte_for_byte(name, answers, header_dir, cprog):
         assert got == image
 
 
-def test_nested_members(answers, header_dir, cprog):
+def test_nested_members(answers, header_dir, cprog, ct):
     nest = answers["nest"]
     fields = dict(nest._fields_)
     assert fields["b"] is answers["bits"]
@@ -164,22 +176,22 @@ def test_nested_members(answers, header_dir, cprog):
     truth = cprog.layout('#include "tricky.h"', "struct nest",
                          {"c": "other", "b": "other", "uu": "other", "mx": "other"},
                          include_dirs=[header_dir])
-    assert ctypes.sizeof(nest) == truth["size"]
-    assert ctypes.alignment(nest) == truth["align"]
+    assert ct.sizeof(nest) == truth["size"]
+    assert ct.alignment(nest) == truth["align"]
     for f in ("b", "uu", "mx"):
         assert getattr(nest, f).offset == truth["fields"][f]["offset"]
 
 
-def test_types_chosen(answers):
+def test_types_chosen(answers, ct):
     m = dict(answers["matrix"]._fields_)
-    assert m["m"] is ctypes.c_int * 3 * 2
-    assert m["ld"] is ctypes.c_longdouble
+    assert m["m"] is ct.c_int * 3 * 2
+    assert m["ld"] is ct.c_longdouble
     be = dict(answers["bools_enums"]._fields_)
-    assert be["b"] is ctypes.c_bool
-    assert be["e"] is ctypes.c_int          # enum with a negative value: signed
-    assert be["ue"] is ctypes.c_uint        # GCC makes this enum unsigned
-    assert be["ch"] is ctypes.c_char
+    assert be["b"] is ct.c_bool
+    assert be["e"] is ct.c_int          # enum with a negative value: signed
+    assert be["ue"] is ct.c_uint        # GCC makes this enum unsigned
+    assert be["ch"] is ct.c_char
     u = answers["u"]
-    assert issubclass(u, ctypes.Union) and dict(u._fields_)["d"] is ctypes.c_double
-    assert ctypes.alignment(answers["over_aligned"]) == 16
-    assert ctypes.sizeof(answers["over_aligned"]) == 16
+    assert issubclass(u, ct.Union) and dict(u._fields_)["d"] is ct.c_double
+    assert ct.alignment(answers["over_aligned"]) == 16
+    assert ct.sizeof(answers["over_aligned"]) == 16
