@@ -242,3 +242,32 @@ def test_configured_stat_calls_stat(tmp_path):
     assert st.st_mtim.tv_sec == int(ref.st_mtime)
     assert st.st_mtim.tv_sec * 10 ** 9 + st.st_mtim.tv_nsec == ref.st_mtime_ns
     assert isinstance(st.st_mtim, res["timespec"])
+
+
+def test_flexible_array_member(cprog):
+    """`char name[];` (here struct inotify_event) is found on a second compile
+    and becomes a zero-length array at its offset."""
+    from pyctypes.configure.layout import check_layout
+    ev = configure.getstruct("struct inotify_event", "#include <sys/inotify.h>",
+                             [("wd", I), ("len", I), ("name", ctypes.c_char * 0)])
+    truth = cprog.values("#include <sys/inotify.h>", {
+        "size": "sizeof(struct inotify_event)",
+        "name": "offsetof(struct inotify_event, name)",
+        "len": "offsetof(struct inotify_event, len)"})
+    assert ctypes.sizeof(ev) == truth["size"]
+    assert ev.name.offset == truth["name"] and ev.len.offset == truth["len"]
+    assert dict(ev._fields_)["name"] is ctypes.c_char * 0
+    assert dict(ev._fields_)["len"] is ctypes.c_uint32
+
+    class mine(ctypes.Structure):
+        _fields_ = [("wd", ctypes.c_int), ("mask", ctypes.c_uint32),
+                    ("cookie", ctypes.c_uint32), ("len", ctypes.c_uint32),
+                    ("name", ctypes.c_char * 0)]
+    eci = ExternalCompilationInfo(includes=["sys/inotify.h"])
+    assert check_layout(mine, "struct inotify_event", eci).ok
+
+    class wrong(ctypes.Structure):
+        _fields_ = mine._fields_[:-1] + [("name", ctypes.c_char * 16)]
+    report = check_layout(wrong, "struct inotify_event", eci)
+    assert {(m.field, m.what) for m in report.mismatches} == {
+        (None, "size"), ("name", "size"), ("name", "array length")}

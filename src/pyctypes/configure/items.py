@@ -102,10 +102,11 @@ class Struct(CConfigEntry):
 
     def init_state(self, state):
         state["bits"] = {f for f, _, w in self.fields if w is not None}
+        state["flex"] = set()           # flexible array members: `char name[];`
         state["dropped"] = set()
 
     def export_state(self, state):
-        return {"bits": sorted(state["bits"]), "dropped": sorted(state["dropped"])}
+        return {key: sorted(state[key]) for key in ("bits", "flex", "dropped")}
 
     def region(self, k, state):
         t = f"__pyc_t{k}"
@@ -123,6 +124,11 @@ class Struct(CConfigEntry):
                 body.append(P.record(k, f"b{j}", [], f"{t} p", f"{{ .{fname} = -1 }}"))
                 records.append(f"b{j}")
                 bitfields.append((j, fname))
+            elif fname in state["flex"]:
+                typedefs, desc = P.type_desc(f"__pyc_f{k}_{j}", f"(({t} *)0)->{fname}[0]")
+                body.append(typedefs + " " + P.record(
+                    k, f"x{j}", [f"__builtin_offsetof({t}, {fname})"] + desc))
+                records.append(f"x{j}")
             else:
                 typedefs, desc = P.type_desc(f"__pyc_f{k}_{j}", f"(({t} *)0)->{fname}")
                 body.append(typedefs + " " + P.record(
@@ -156,6 +162,9 @@ class Struct(CConfigEntry):
                 continue
             if "bit-field" in diag.text and fname not in state["bits"]:
                 state["bits"].add(fname)
+            elif ("incomplete type" in diag.text and "[]'" in diag.text
+                    and fname not in state["flex"] and fname not in state["bits"]):
+                state["flex"].add(fname)
             elif fname in self.optional and fname not in state["dropped"]:
                 state["dropped"].add(fname)
             else:
@@ -180,9 +189,11 @@ class Struct(CConfigEntry):
                 if signed is None:       # the probe could not run: trust the hint
                     signed = hint is not None and hint(-1).value < 0
                 members.append(BitMember(fname, lo, width, bool(signed)))
-            elif f"f{j}" in raw:
-                values = raw[f"f{j}"]["v"]
+            elif f"f{j}" in raw or f"x{j}" in raw:
+                values = raw.get(f"f{j}", raw.get(f"x{j}"))["v"]
                 desc = Desc.from_values(values[1:])
+                if f"x{j}" in raw:          # flexible array: a zero-length array
+                    desc = Desc.flexible(desc)
                 tp = resolve_type(ct, desc, ctx.hint(hint),
                                   where=f"{self.name}.{fname}")
                 members.append(Member(fname, values[0], tp, ct.sizeof(tp)))

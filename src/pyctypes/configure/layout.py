@@ -173,6 +173,10 @@ def check_layout(cls, cname: str, eci: ExternalCompilationInfo | None = None,
         elif f"f{j}" in raw:
             values = raw[f"f{j}"]["v"]
             c_fields[fname] = ("field", values[0], Desc.from_values(values[1:]))
+        elif f"x{j}" in raw:                # flexible array member
+            values = raw[f"x{j}"]["v"]
+            c_fields[fname] = ("field", values[0],
+                               Desc.flexible(Desc.from_values(values[1:])))
     del state
 
     report = LayoutReport(getattr(cls, "__name__", repr(cls)), cname,

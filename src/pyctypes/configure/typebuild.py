@@ -64,6 +64,11 @@ class Desc:
             last.cls = 0
         return descs[0]
 
+    @classmethod
+    def flexible(cls, elem: 'Desc') -> 'Desc':
+        """A flexible array member (`T name[];`) of elements `elem`."""
+        return Desc(0, CLS_POINTER, 0, False, True, elem)
+
     @property
     def category(self) -> str:
         if self.isarr:
@@ -195,7 +200,7 @@ def resolve_type(ct, desc: Desc, hint, where: str = ""):
     if desc.isarr:
         elem_hint = hint._type_ if is_array(ct, hint) else hint
         elem = resolve_type(ct, desc.elem, elem_hint, where)
-        count = desc.size // desc.elem.size if desc.elem.size else 0
+        count = desc.size // desc.elem.size if desc.elem.size else 0   # 0: flexible
         return elem * count
     size = desc.size
     code = type_code(ct, hint)
