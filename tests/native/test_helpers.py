@@ -106,6 +106,10 @@ def test_cast_hook():
         call_o(R.cast_addr, "POO", [C.c_void_p(1), pyobj(src), pyobj(Target)])
     with pytest.raises(TypeError):
         R.set_cast_hook(5)
+    # The hook is process-wide: give the Python level's back to later tests.
+    pointer_module = sys.modules.get("pyctypes._ctypes.pointer")
+    if pointer_module is not None:
+        R.set_cast_hook(pointer_module._cast)
 
 
 def test_incref_decref():
