@@ -11,6 +11,8 @@ import textwrap
 
 import pytest
 
+from cfg_helpers import ctypes_image_bits, image_bits  # noqa: F401  (re-exported)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 try:
     import pyctypes.configure  # noqa: F401
@@ -98,19 +100,6 @@ class CProgram:
 @pytest.fixture
 def cprog(tmp_path):
     return CProgram(tmp_path)
-
-
-def ctypes_image_bits(ct, cls, name):
-    """(lo, width) of field `name` of cls, found by storing -1 (little-endian)."""
-    inst = cls()
-    setattr(inst, name, -1)
-    data = ct.string_at(ct.addressof(inst), ct.sizeof(cls))
-    return image_bits(data)
-
-
-def image_bits(data: bytes):
-    idx = [i * 8 + b for i, v in enumerate(data) for b in range(8) if v & (1 << b)]
-    return (min(idx), max(idx) - min(idx) + 1) if idx else (0, 0)
 
 
 @pytest.fixture

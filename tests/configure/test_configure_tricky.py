@@ -11,7 +11,7 @@ import pytest
 
 from pyctypes import configure
 from pyctypes.configure import ExternalCompilationInfo
-from conftest import ctypes_image_bits, image_bits
+from cfg_helpers import ctypes_image_bits, image_bits
 
 HEADER = r"""
 #include <stdint.h>
