@@ -22,6 +22,7 @@ import sys
 
 from ._native import raw
 from . import layout as _layout
+from .array import PyCArrayType, caller_module
 from .basics import (DICTFLAG_FINAL, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
                      TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, StgInfo, _CData, _CDataMeta,
                      cdata_set, is_cdata, keep_ref, make_view, own_stginfo, set_stginfo,
@@ -141,7 +142,6 @@ def _value_accessors(proto, offset, index, size):
 
 def _string_item_code(proto):
     """'c' / 'u' if proto is an array of c_char / c_wchar, else None."""
-    from .array import PyCArrayType
     if isinstance(proto, PyCArrayType):
         item = stginfo(stginfo(proto).proto)
         if item is not None and item.code in ("c", "u"):
@@ -490,6 +490,9 @@ class _StructUnionType(_CDataMeta):
     and _structunion_setattro)."""
 
     def __new__(mcls, name, bases, namespace, **kwds):
+        if "__module__" not in namespace:
+            # type() takes it from the calling frame, which must not be ours
+            namespace = dict(namespace, __module__=caller_module())
         cls = super().__new__(mcls, name, bases, namespace, **kwds)
         if _bootstrapping:
             return cls                  # Structure / Union themselves: abstract
@@ -517,13 +520,45 @@ class _StructUnionType(_CDataMeta):
     def __delattr__(cls, name):
         type.__delattr__(cls, name)
 
+    # Every way of making an instance makes the type final (CPython marks it
+    # in GenericPyCData_new and PyCData_AtAddress).
+    def from_address(cls, address):
+        _finalize(cls)
+        return super().from_address(address)
+
+    def from_buffer(cls, obj, offset=0):
+        _finalize(cls)
+        return super().from_buffer(obj, offset)
+
+    def from_buffer_copy(cls, buffer, offset=0):
+        _finalize(cls)
+        return super().from_buffer_copy(buffer, offset)
+
+    def in_dll(cls, dll, name):
+        _finalize(cls)
+        return super().in_dll(dll, name)
+
+
+def _finalize(cls):
+    info = own_stginfo(cls)
+    if info is not None:
+        info.flags |= DICTFLAG_FINAL
+
 
 class PyCStructType(_StructUnionType):
     """metatype for the CData Objects"""
 
+    __new__ = _StructUnionType.__new__          # in the class's own dict, as CPython
+    __setattr__ = _StructUnionType.__setattr__
+    __delattr__ = _StructUnionType.__delattr__
+
 
 class UnionType(_StructUnionType):
     """metatype for the CData Objects"""
+
+    __new__ = _StructUnionType.__new__
+    __setattr__ = _StructUnionType.__setattr__
+    __delattr__ = _StructUnionType.__delattr__
 
 
 # ---------------------------------------------------------------- instances
