@@ -3,8 +3,6 @@
 import ctypes
 import struct
 
-import pytest
-
 from pyctypes import configure
 from pyctypes.configure import ExternalCompilationInfo
 

@@ -2,7 +2,6 @@
 compiler, its flags or a header it read makes it compile again."""
 
 import ctypes
-import os
 import time
 
 import pytest

@@ -10,7 +10,6 @@ import sys
 import pytest
 
 from pyctypes import configure
-from pyctypes.configure import core
 from pyctypes.configure.cli import main
 
 SPEC = '''

@@ -163,16 +163,13 @@ def find_body(toks, cname: str, depth: int = 0):
             j += 1
         decl = _strip(toks[i + 1:j])
         i = j + 1
-        spec_end = len(decl)
-        body = None
+        body = spec = None
+        declarators = decl
         if "{" in decl:
             start = decl.index("{")
             end = _match(decl, start)
             body = decl[start + 1:end]
             spec, declarators = decl[:start], decl[end + 1:]
-        else:
-            declarators = decl
-            spec = None
         names = [declarator_name(d) for d in _split(declarators, ",")]
         if name not in names:
             continue
@@ -184,7 +181,6 @@ def find_body(toks, cname: str, depth: int = 0):
         base = [t for t in first if _is_name(t) and t != name]
         if base:
             return find_body(toks, base[-1], depth + 1)
-        del spec_end
     return None
 
 

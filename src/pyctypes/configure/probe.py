@@ -222,116 +222,125 @@ class Probe:
     # -- the main loop --------------------------------------------------
 
     def run(self) -> ProbeResult:
-        active = list(self.entries)
-        failures: dict[str, ConfigureError] = {}
-        cacheable = True
-        needs_link = any(entry.needs_link for _, entry in active)
-        link_libs = needs_link and self.eci.needs_linking()
+        """Compile until every item either compiled or failed, then read the answers."""
+        self.active = list(self.entries)
+        self.failures: dict[str, ConfigureError] = {}
+        self.cacheable = True
+        self.link_libs = (any(entry.needs_link for _, entry in self.active)
+                          and self.eci.needs_linking())
+        if self.link_libs:
+            self.cacheable = False      # the libraries' files are not in the dependencies
         with tempfile.TemporaryDirectory(prefix="pyctypes-configure-") as tmp:
             self.tmp = tmp
             while True:
-                regions = self.regions(active)
-                executable = link_libs or any(r.rt_function for r in regions.values())
-                apart = [] if executable else [(k, e) for k, e in active if e.separate_unit]
-                main = [(k, e) for k, e in active if (k, e) not in apart]
-                src = self.source(main, regions, executable)
-                unit_src = self.unit_source(apart, regions) if apart else None
-                run, out, deps = self.compile(tmp, src, executable, link_libs, unit_src)
+                regions = self.regions(self.active)
+                executable = self.link_libs or any(r.rt_function for r in regions.values())
+                apart = ([] if executable else
+                         [(k, e) for k, e in self.active if e.separate_unit])
+                apart_keys = {k for k, _ in apart}
+                main = [(k, e) for k, e in self.active if k not in apart_keys]
+                run, out, deps = self.compile(
+                    tmp, self.source(main, regions, executable), executable, self.link_libs,
+                    self.unit_source(apart, regions) if apart else None)
                 if run.ok:
                     break
                 diags = cc.parse_diagnostics(run.output)
-                by_item, general = self.attribute(diags, active, regions)
-                apart_keys = {k for k, _ in apart}
+                by_item, general = self.attribute(diags, self.active, regions)
                 if (apart and by_item and not general and set(by_item) <= apart_keys
                         and os.path.exists(out) and not _error_limit(run.output)):
-                    # only separately compiled items failed: the main object is good
-                    for key, ds in by_item.items():
-                        entry = dict(active)[key]
-                        text = self.clean("\n".join(d.text for d in ds))
-                        failures[key] = entry.make_error(key, ds, [None] * len(ds),
-                                                         text, self.headers)
-                    active = [(k, e) for k, e in active if k not in failures]
-                    run = cc.Run(0, run.output)
+                    # only the separately compiled items failed: the main object is good
+                    self.fail_items(by_item, regions, adjust=False)
                     break
                 if not by_item and not general:
-                    general = [cc.Diagnostic('error', '<compiler>', 0, 'compiler failed',
+                    general = [cc.Diagnostic('error', '<compiler>', 0, 'the compiler failed',
                                              lines=run.output.splitlines())]
-                if general:
-                    header = next((d.missing_header for d in general if d.missing_header), None)
-                    if header:
-                        err_text = self.clean("\n".join(d.text for d in general))
-                        for key, entry in active:
-                            failures[key] = HeaderNotFound(
-                                f"configure item {key!r} ({entry.describe()}): header "
-                                f"<{header}> not found\n{indent(err_text)}",
-                                header=header, item=key, cname=entry.cname,
-                                headers=self.headers, compiler_output=err_text)
-                        active = []
-                        cacheable = False
-                        break
-                    nolib = [d for d in general if cc.missing_library(d) or d.file == '<linker>']
-                    if link_libs and nolib and len(nolib) == len(general):
-                        text = self.clean("\n".join(d.text for d in nolib))
-                        libs = [cc.missing_library(d) for d in nolib if cc.missing_library(d)]
-                        what = (f"library {', '.join(libs)} not found" if libs
-                                else "linking failed")
-                        for key, entry in active:
-                            if entry.needs_link:
-                                failures[key] = LinkError(
-                                    f"configure item {key!r} ({entry.describe()}): {what}"
-                                    f"\n{indent(text)}", item=key, cname=entry.cname,
-                                    headers=self.headers, compiler_output=text)
-                        active = [(k, e) for k, e in active if not e.needs_link]
-                        link_libs = False
-                    else:
-                        failures.update(self.bisect(tmp, active, general))
-                        active = [(k, e) for k, e in active if k not in failures]
-                for key, ds in by_item.items():
-                    entry = dict(active).get(key)
-                    if entry is None:
-                        continue
-                    region = regions[key]
-                    places = [self.field_of(d, key, region) for d in ds]
-                    if entry.adjust(self.state[key], ds, places):
-                        continue                    # e.g. a field is a bit-field
-                    text = self.clean("\n".join(d.text for d in ds))
-                    failures[key] = entry.make_error(key, ds, places, text, self.headers)
-                active = [(k, e) for k, e in active if k not in failures]
-                if not active:
+                if general and self.fail_general(tmp, general):
                     break
-            raw, info = {}, {}
-            executed = False
-            if active:
-                with open(out, "rb") as f:
-                    blob = f.read()
-                try:
-                    info = self.read_info(blob)
-                except ProbeError:
-                    info = {}
-                for key, entry in active:
-                    k = self.index[key]
-                    raw[key] = {tag: read_record(blob, k, tag)
-                                for tag in regions[key].records}
-                    for tag in regions[key].maybe_records:
-                        try:
-                            raw[key][tag] = read_record(blob, k, tag)
-                        except ProbeError:
-                            pass
-                    raw[key]["state"] = entry.export_state(self.state[key])
-                if any(regions[key].runtime for key, _ in active):
-                    executed = True
-                    printed = self.execute(out)
-                    for key, _ in active:
-                        k = self.index[key]
-                        for tag in regions[key].runtime:
-                            if (k, tag) in printed:       # absent: #ifdef'd out
-                                raw[key]["rt:" + tag] = printed[(k, tag)]
-            elif failures and not run.ok:
-                cacheable = cacheable and bool(deps)
+                self.fail_items(by_item, regions, adjust=True)
+                if not self.active:
+                    self.cacheable = self.cacheable and bool(deps)
+                    break
+            raw, info, executed = {}, {}, False
+            if self.active:
+                raw, info, executed = self.read(out, regions)
         if not deps:
-            cacheable = False
-        return ProbeResult(raw, failures, deps if cacheable else None, info,
+            self.cacheable = False
+        return ProbeResult(raw, self.failures, deps if self.cacheable else None, info,
                            runs=self.runs, executed=executed)
+
+    def fail_items(self, by_item, regions, adjust: bool) -> None:
+        """Items with errors fail, unless they can change and try again."""
+        entries = dict(self.active)
+        for key, diags in by_item.items():
+            entry = entries.get(key)
+            if entry is None:
+                continue
+            places = [self.field_of(d, key, regions[key]) for d in diags]
+            if adjust and entry.adjust(self.state[key], diags, places):
+                continue                    # e.g. a field turned out to be a bit-field
+            text = self.clean("\n".join(d.text for d in diags))
+            self.failures[key] = entry.make_error(key, diags, places, text, self.headers)
+        self.active = [(k, e) for k, e in self.active if k not in self.failures]
+
+    def fail_general(self, tmp, general) -> bool:
+        """Errors that name no item: a missing header fails everything (returns
+        True: stop); a missing library fails the items that link; anything
+        else is narrowed down to items by bisection."""
+        text = self.clean("\n".join(d.text for d in general))
+        header = next((d.missing_header for d in general if d.missing_header), None)
+        if header:
+            for key, entry in self.active:
+                self.failures[key] = HeaderNotFound(
+                    f"configure item {key!r} ({entry.describe()}): header <{header}> "
+                    f"not found\n{indent(text)}", header=header, item=key,
+                    cname=entry.cname, headers=self.headers, compiler_output=text)
+            self.active = []
+            self.cacheable = False          # the header may appear later
+            return True
+        linker = [d for d in general if cc.missing_library(d) or d.file == '<linker>']
+        if self.link_libs and linker and len(linker) == len(general):
+            libs = [cc.missing_library(d) for d in linker if cc.missing_library(d)]
+            what = f"library {', '.join(libs)} not found" if libs else "linking failed"
+            for key, entry in self.active:
+                if entry.needs_link:
+                    self.failures[key] = LinkError(
+                        f"configure item {key!r} ({entry.describe()}): {what}\n"
+                        f"{indent(text)}", item=key, cname=entry.cname,
+                        headers=self.headers, compiler_output=text)
+            self.link_libs = False
+        else:
+            self.failures.update(self.bisect(tmp, self.active, general))
+        self.active = [(k, e) for k, e in self.active if k not in self.failures]
+        return not self.active
+
+    def read(self, out: str, regions):
+        """The answers of the active items from the compiled probe (and its run)."""
+        with open(out, "rb") as f:
+            blob = f.read()
+        try:
+            info = self.read_info(blob)
+        except ProbeError:
+            info = {}
+        raw = {}
+        for key, entry in self.active:
+            k = self.index[key]
+            raw[key] = {tag: read_record(blob, k, tag) for tag in regions[key].records}
+            for tag in regions[key].maybe_records:
+                try:
+                    raw[key][tag] = read_record(blob, k, tag)
+                except ProbeError:
+                    pass                    # #ifdef'd out
+            raw[key]["state"] = entry.export_state(self.state[key])
+        executed = any(regions[key].runtime for key, _ in self.active)
+        if executed:
+            printed = self.execute(out)
+            for key, _ in self.active:
+                k = self.index[key]
+                for tag in regions[key].runtime:
+                    if (k, tag) in printed:         # absent: #ifdef'd out
+                        raw[key]["rt:" + tag] = printed[(k, tag)]
+        return raw, info, executed
+
 
     def attribute(self, diags, active, regions):
         """Map each error to the items whose regions it mentions."""
