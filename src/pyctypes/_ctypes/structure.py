@@ -35,6 +35,7 @@ _UNIT_CODE = {(1, True): "b", (2, True): "h", (4, True): "i", (8, True): "q",
               (1, False): "B", (2, False): "H", (4, False): "I", (8, False): "Q"}
 _HOST_BIG = sys.byteorder == "big"
 _WCHAR_SIZE = raw.sizeof_code("u")
+_CDATA = raw.CData
 
 
 # ---------------------------------------------------------------- field access plans
@@ -135,8 +136,17 @@ def _value_accessors(proto, offset, index, size):
         def get(inst):
             return make_view(proto, inst._b_address_ + offset, inst, index)
 
+    setfunc = stginfo(proto).setfunc
+
     def set(inst, value):
-        cdata_set(inst, proto, value, index, inst._b_address_ + offset, size)
+        address = inst._b_address_ + offset
+        if setfunc is not None and not isinstance(value, _CDATA):
+            # the first rule of PyCData_set, without its general dispatch
+            keep = setfunc(address, value)
+            if keep is not None:
+                keep_ref(inst, index, keep)
+        else:
+            cdata_set(inst, proto, value, index, address, size)
     return get, set
 
 
@@ -166,12 +176,12 @@ class CField:
     def __get__(self, inst, owner=None):
         if inst is None:
             return self
-        if not is_cdata(inst):
+        if not isinstance(inst, _CDATA):
             raise TypeError("not a ctype instance")
         return self._get(inst)
 
     def __set__(self, inst, value):
-        if not is_cdata(inst):
+        if not isinstance(inst, _CDATA):
             raise TypeError("not a ctype instance")
         self._set(inst, value)
 
