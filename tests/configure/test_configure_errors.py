@@ -187,3 +187,31 @@ def test_legacy_attributes_rejected():
         x = configure.ConstantInteger("1")
     with pytest.raises(ConfigureError, match="legacy"):
         configure.configure(CConfig)
+
+
+def test_link_errors_with_libraries():
+    """With libraries, Has and Works link; an undefined symbol makes only its Has
+    False, a missing library makes every linking item False."""
+    class Linked:
+        _compilation_info_ = ExternalCompilationInfo(
+            includes=["math.h"], libraries=["m"],
+            post_include_lines=["int undefined_fn_xyz(void);"])
+        has_cos = configure.Has("cos")
+        has_undefined = configure.Has("undefined_fn_xyz()")
+        has_undeclared = configure.Has("nothing_declared_here")
+        works = configure.Works()
+        size = configure.SizeOf("double")
+
+    res = configure.configure(Linked)
+    assert res == {"has_cos": True, "has_undefined": False, "has_undeclared": False,
+                   "works": True, "size": 8}
+
+    class Missing:
+        _compilation_info_ = ExternalCompilationInfo(includes=["math.h"],
+                                                     libraries=["no_such_lib_qq"])
+        has_cos = configure.Has("cos")
+        works = configure.Works()
+        size = configure.SizeOf("double")
+
+    res = configure.configure(Missing)
+    assert res == {"has_cos": False, "works": False, "size": 8}

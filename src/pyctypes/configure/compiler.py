@@ -119,6 +119,7 @@ _INCLUDED = re.compile(r'^(?:In file included from|\s+from) (?P<file>.+?):(?P<li
 _LD_FUNC = re.compile(r"^(?P<obj>.+?): [Ii]n function [`'\"](?P<func>[^'`\"]+)['`\"]:?$")
 _LD_UNDEF = re.compile(r"undefined (?:reference to|symbol)")
 _LD_NOLIB = re.compile(r"cannot find -l\s*(?P<lib>\S+?)(?::|$)|library not found for -l(?P<lib2>\S+)")
+_SUMMARY = re.compile(r"ld returned \d+ exit status|linker command failed with exit code")
 _MISSING_HEADER = re.compile(r"^'?(?P<header>[^':]+?)'?(?::| file not found)"
                              r"(?: No such file or directory)?")
 
@@ -160,6 +161,8 @@ def parse_diagnostics(output: str) -> list[Diagnostic]:
     pending_funcs: list[str] = []
     current: Diagnostic | None = None
     for line in output.splitlines():
+        if _SUMMARY.search(line):
+            continue                  # "ld returned 1 exit status": says nothing new
         match = _DIAG.match(line)
         if match and match.group('sev') in ('error', 'fatal error'):
             current = Diagnostic(match.group('sev'), match.group('file'),
@@ -191,7 +194,7 @@ def parse_diagnostics(output: str) -> list[Diagnostic]:
             else:
                 pending_funcs.append(ld.group('func'))
             continue
-        if _LD_UNDEF.search(line) or _LD_NOLIB.search(line) or 'ld returned' in line \
+        if _LD_UNDEF.search(line) or _LD_NOLIB.search(line) \
                 or line.startswith(('collect2:', 'clang: error:', '/usr/bin/ld:', 'ld:')):
             current = Diagnostic('error', '<linker>', 0, line.strip())
             current.lines = pending + [line]
@@ -199,7 +202,7 @@ def parse_diagnostics(output: str) -> list[Diagnostic]:
             current.places = list(pending_places)
             diags.append(current)
             pending, pending_places, pending_funcs = [], [], []
-            current = None if not _LD_UNDEF.search(line) else current
+            current = None
             continue
         if current is not None:
             current.lines.append(line)          # caret and source lines
