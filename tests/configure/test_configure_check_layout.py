@@ -5,8 +5,7 @@ import ctypes
 
 import pytest
 
-from pyctypes.configure import ExternalCompilationInfo, LayoutMismatch
-from pyctypes.configure.layout import check_layout
+from pyctypes.configure import ExternalCompilationInfo, LayoutMismatch, check_layout
 
 TIME = ExternalCompilationInfo(includes=["sys/time.h", "time.h"])
 NET = ExternalCompilationInfo(includes=["netinet/in.h"])

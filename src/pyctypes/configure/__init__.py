@@ -17,6 +17,7 @@ from .errors import (CompilationFailed, CompilerNotFound, ConfigureError,
 from .items import (CConfigEntry, CConfigSingleEntry, ConstantInteger, Defined,
                     DefinedConstantInteger, DefinedConstantString, Has, Library,
                     SimpleType, SizeOf, Struct, Union, Works)
+from .layout import LayoutReport, Mismatch, check_layout
 from .typebuild import ConfigureWarning
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     'Defined', 'Has', 'Works', 'SizeOf', 'Library',
     'getstruct', 'getsimpletype', 'getconstantinteger', 'getdefined', 'has',
     'check_eci', 'sizeof', 'memory_alignment',
+    'check_layout', 'LayoutReport', 'Mismatch',
     'ConfigureError', 'ConfigureErrors', 'CompilerNotFound', 'HeaderNotFound',
     'ItemError', 'TypeNotFound', 'FieldNotFound', 'NameNotFound',
     'CompilationFailed', 'LinkError', 'LayoutError', 'ProbeError',

@@ -100,8 +100,6 @@ class _Writer:
             extra = f", {spec[2]}" if len(spec) > 2 else ""
             out.append(f"        ({spec[0]!r}, {spec[1]}{extra}),")
         out.append("    ]")
-        if name != cls.__name__ and not name.startswith("_"):
-            out.append(f"    __qualname__ = {cls.__name__!r}")
         self.lines += out + ["", ""]
         return name
 
