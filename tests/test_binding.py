@@ -21,12 +21,17 @@ import zipfile
 
 import pytest
 
-SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+import pyctypes
+
+# The sys.path entry of the pyctypes under test (installed, or src/ of a checkout):
+# child processes must run that one.
+PYCTYPES_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(pyctypes.__file__)))
+
 
 
 def _env():
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([SRC] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env["PYTHONPATH"] = os.pathsep.join([PYCTYPES_ROOT] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     for name in ("PYTHONSTARTUP", "PYCTYPES_INSTALL"):     # plain python stays plain
         env.pop(name, None)
     return env

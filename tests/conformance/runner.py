@@ -36,7 +36,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-SRC = os.path.join(REPO, "src")
 
 PACKAGE = "ctypes.test"
 
@@ -284,8 +283,10 @@ def _environment(impl, extra_path=()):
     for name in ("PYCTYPES_PURE", "PYCTYPES_INSTALL", "PYTHONSTARTUP", "PYTHONINSPECT"):
         env.pop(name, None)
     path = [HERE, *extra_path]
-    if impl.pyctypes and os.path.isdir(os.path.join(SRC, "pyctypes")):
-        path.append(SRC)
+    if impl.pyctypes:
+        # The pyctypes this process imports (installed, or src/ of a checkout).
+        import pyctypes
+        path.append(os.path.dirname(os.path.dirname(os.path.abspath(pyctypes.__file__))))
     if impl.pyctypes and env.get("PYTHONPATH"):
         path.append(env["PYTHONPATH"])   # an installed pyctypes may come from there
     env["PYTHONPATH"] = os.pathsep.join(path)
