@@ -103,9 +103,9 @@ def test_generated_module_equals_configure(spec, tmp_path):
 def test_python_m_pyctypes_configure(spec, tmp_path):
     out = tmp_path / "gen2.py"
     env = dict(os.environ)
-    src = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))), "src")
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    import pyctypes                    # the copy under test, installed or from src/
+    where = os.path.dirname(os.path.dirname(os.path.abspath(pyctypes.__file__)))
+    env["PYTHONPATH"] = where + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run([sys.executable, "-m", "pyctypes", "configure", str(spec),
                            "-o", str(out)], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
