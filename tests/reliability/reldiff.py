@@ -1,0 +1,222 @@
+"""Side-by-side machinery of the reliability tests: run one operation on
+CPython's ctypes (`C`) and on pyctypes (`P`), compare the outcomes, count the
+cases, and run whole property tests in a forked child so that a crash is a
+failure that names its input instead of a dead test run.
+
+    check(lambda ct: ct.c_int(value).value)   # same result or same exception
+
+An outcome is ("ok", normalised result) or ("raise", exception class name,
+message).  Exception classes are compared by name (each side has its own
+ArgumentError); messages are compared only where `messages=True` (CPython's
+tests check them there), and otherwise counted as "message_differing" for the
+report without failing.
+"""
+
+import functools
+import math
+import os
+import pickle
+import struct
+import tempfile
+import traceback
+
+from hypothesis import HealthCheck, settings
+
+import ctypes as C
+from pyctypes import ctypes as P
+
+_COMMON = dict(deadline=None, derandomize=False, print_blob=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                      HealthCheck.data_too_large])
+settings.register_profile("rel-ci", max_examples=150, **_COMMON)
+settings.register_profile("rel-long", max_examples=5000, **_COMMON)
+
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+
+
+def rel_settings():
+    """The settings object the property tests of this directory decorate with
+    (their own profile, so that other test directories are not affected)."""
+    return settings.get_profile("rel-long" if PROFILE == "long" else "rel-ci")
+
+
+
+# Counters of this process; conftest gathers them (xdist workers and forked
+# children included) and prints and saves them at the end of the session.
+STATS = {"tried": 0, "differing": 0, "message_differing": 0, "crashed": 0}
+MESSAGE_DIFFS = {}          # "C message -> P message" -> count (first 50 kept)
+
+# File descriptor where a forked child writes each case before running it.
+_case_fd = None
+
+
+def _is_cdata(value):
+    return isinstance(value, (C._SimpleCData.__mro__[1], P._SimpleCData.__mro__[1]))
+
+
+def normalise(value, _depth=0):
+    """A value both implementations can be compared by: ctypes instances become
+    (class name, their bytes or .value), floats compare by bits (NaN == NaN)."""
+    if _depth > 20:
+        return "<deep>"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ("float", "nan")
+        return ("float", struct.pack("<d", value))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(normalise(v, _depth + 1) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((k, normalise(v, _depth + 1)) for k, v in value.items())))
+    if _is_cdata(value):
+        name = type(value).__name__
+        if getattr(type(value), "_type_", None) in ("z", "Z"):     # bytes are an address
+            return ("cdata", name, normalise(value.value, _depth + 1))
+        try:
+            data = bytes(memoryview(value).cast("B"))
+        except Exception as exc:           # noqa: BLE001 - kept as part of the outcome
+            data = ("no buffer", type(exc).__name__)
+        return ("cdata", name, data)
+    if isinstance(value, type):
+        return ("type", value.__name__)
+    if isinstance(value, (int, str, bytes, bool, type(None))):
+        return value
+    return ("object", type(value).__name__)
+
+
+def outcome(op, ct):
+    """Run op(ct) and say what happened."""
+    try:
+        result = op(ct)
+    except RecursionError:
+        raise
+    except Exception as exc:                # noqa: BLE001 - the outcome is the point
+        return ("raise", type(exc).__name__, str(exc))
+    return ("ok", normalise(result))
+
+
+def same_exception(c_out, p_out, messages):
+    if c_out[1] != p_out[1]:
+        return False
+    return not messages or c_out[2] == p_out[2]
+
+
+def check(op, *, messages=False, case=None, expect=None):
+    """Compare op(C) with op(P); count the case; raise AssertionError on a
+    difference.  `expect` replaces CPython's outcome where pyctypes is meant to
+    differ (a CPython 3.11 bug: say which in the caller)."""
+    if case is not None:
+        note_case(case)
+    STATS["tried"] += 1
+    c_out = outcome(op, C) if expect is None else expect
+    p_out = outcome(op, P)
+    if c_out[0] == p_out[0] == "ok":
+        ok = c_out[1] == p_out[1]
+    elif c_out[0] == p_out[0] == "raise":
+        ok = same_exception(c_out, p_out, messages)
+        if ok and c_out[2] != p_out[2]:
+            STATS["message_differing"] += 1
+            key = "%s: %r -> %r" % (c_out[1], c_out[2], p_out[2])
+            if key in MESSAGE_DIFFS or len(MESSAGE_DIFFS) < 50:
+                MESSAGE_DIFFS[key] = MESSAGE_DIFFS.get(key, 0) + 1
+    else:
+        ok = False
+    if not ok:
+        STATS["differing"] += 1
+        raise AssertionError("pyctypes differs from CPython's _ctypes%s\n  CPython:  %r\n"
+                             "  pyctypes: %r" % ("" if case is None else " on %s" % (case,),
+                                                 c_out, p_out))
+    return p_out
+
+
+def note_case(description):
+    """Write the case about to run where the parent of a forked child finds
+    it if the child dies."""
+    if _case_fd is not None:
+        text = ("%s\n" % (description,)).encode("utf-8", "backslashreplace")
+        os.lseek(_case_fd, 0, os.SEEK_SET)
+        os.ftruncate(_case_fd, 0)
+        os.write(_case_fd, text)
+
+
+def _recording(inner):
+    @functools.wraps(inner)
+    def run(*args, **kwargs):
+        note_case("%s(%s)" % (inner.__name__, ", ".join(
+            [repr(a) for a in args] + ["%s=%r" % kv for kv in sorted(kwargs.items())])))
+        return inner(*args, **kwargs)
+    return run
+
+
+def _stats_delta(before):
+    return {k: STATS[k] - before.get(k, 0) for k in STATS}
+
+
+def merge_stats(delta, messages=None):
+    for key, count in delta.items():
+        STATS[key] = STATS.get(key, 0) + count
+    for key, count in (messages or {}).items():
+        if key in MESSAGE_DIFFS or len(MESSAGE_DIFFS) < 50:
+            MESSAGE_DIFFS[key] = MESSAGE_DIFFS.get(key, 0) + count
+
+
+def guarded(test):
+    """Run the (hypothesis) test in a forked child.  The child writes each
+    generated input to a file before running it; if the child dies of a
+    signal the test fails with that input.  Counters come back to the parent."""
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        global _case_fd
+        fd, case_path = tempfile.mkstemp(prefix="pyctypes-case-")
+        r, w = os.pipe()
+        before = dict(STATS)
+        before_messages = dict(MESSAGE_DIFFS)
+        pid = os.fork()
+        if pid == 0:                                    # the child
+            code = 0
+            try:
+                os.close(r)
+                _case_fd = fd
+                hyp = getattr(test, "hypothesis", None)
+                if hyp is not None:
+                    hyp.inner_test = _recording(hyp.inner_test)
+                try:
+                    test(*args, **kwargs)
+                    result = ("passed", None)
+                except BaseException as exc:            # noqa: BLE001 - sent to the parent
+                    result = ("failed", "".join(traceback.format_exception(exc)))
+                messages = {k: n - before_messages.get(k, 0) for k, n in MESSAGE_DIFFS.items()
+                            if n != before_messages.get(k, 0)}
+                payload = pickle.dumps((result, _stats_delta(before), messages))
+                with os.fdopen(w, "wb") as pipe:
+                    pipe.write(payload)
+            except BaseException:                       # noqa: BLE001
+                code = 3
+            finally:
+                os._exit(code)
+        os.close(w)
+        with os.fdopen(r, "rb") as pipe:
+            payload = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        try:
+            with open(case_path, encoding="utf-8", errors="replace") as f:
+                last_case = f.read().strip()
+        finally:
+            os.close(fd)
+            os.unlink(case_path)
+        if not payload:
+            STATS["crashed"] += 1
+            STATS["differing"] += 1
+            how = ("killed by signal %d" % os.WTERMSIG(status) if os.WIFSIGNALED(status)
+                   else "exit status %d" % os.WEXITSTATUS(status))
+            raise AssertionError("the test process died (%s) on the input:\n  %s"
+                                 % (how, last_case or "<before the first case>"))
+        (verdict, text), delta, messages = pickle.loads(payload)
+        # hypothesis runs a failing case many times while shrinking it: one
+        # failed test counts as one differing case (its minimal example)
+        delta["differing"] = min(delta["differing"], 1) if verdict == "passed" else 1
+        merge_stats(delta, messages)
+        if verdict != "passed":
+            raise AssertionError("in a forked child:\n" + text)
+
+    return wrapper
