@@ -76,16 +76,23 @@ SHARED_PROGRAM = """
         _fields_ = [("x", c_int), ("y", c_double)]
 
     def child(value, array, point, raw, queue):
-        import _ctypes, ctypes
-        with value.get_lock():
-            value.value += 41
-        for i in range(len(array)):
-            array[i] = array[i] * 2
-        point.x, point.y = point.y, point.x
-        raw.value = b"child"
-        queue.put({"_ctypes": _ctypes.__name__,
-                   "same_base": ctypes.c_int.__mro__[-2] is _ctypes._SimpleCData.__mro__[1],
-                   "env": __import__("os").environ.get("PYCTYPES_INSTALL")})
+        try:
+            import _ctypes, ctypes
+            with value.get_lock():
+                value.value += 41
+            for i in range(len(array)):
+                array[i] = array[i] * 2
+            point.x, point.y = int(point.y), float(point.x)
+            raw.value = b"child"
+            queue.put({"_ctypes": _ctypes.__name__,
+                       # the shared objects were rebuilt on the child's _ctypes
+                       "objects": [isinstance(value.get_obj(), ctypes.c_int),
+                                   type(array.get_obj())._type_ is ctypes.c_double,
+                                   isinstance(point.get_obj(), _ctypes.Structure),
+                                   isinstance(raw, _ctypes.Array)],
+                       "env": __import__("os").environ.get("PYCTYPES_INSTALL")})
+        except BaseException as exc:
+            queue.put({"error": repr(exc)})
 
     if __name__ == "__main__":
         ctx = multiprocessing.get_context(sys.argv[1])
@@ -113,7 +120,7 @@ def test_multiprocessing_child_runs_on_pyctypes(venv_python, tmp_path, method):
     out = _run(venv_python, ["-m", "pyctypes", "run", str(script), method], cwd=tmp_path)
     result = json.loads(out.splitlines()[-1])
     assert result == {
-        "child": {"_ctypes": "pyctypes._ctypes", "same_base": True, "env": "1"},
+        "child": {"_ctypes": "pyctypes._ctypes", "objects": [True] * 4, "env": "1"},
         "parent": "pyctypes._ctypes", "exitcode": 0, "value": 42,
         "array": [1.0, 3.0, 5.0], "point": [3, 7.0], "raw": "child"}
 
@@ -125,7 +132,7 @@ def test_multiprocessing_child_of_cpython_stays_on_cpython(venv_python, tmp_path
     script.write_text(textwrap.dedent(SHARED_PROGRAM))
     result = json.loads(_run(venv_python, [str(script), method], cwd=tmp_path).splitlines()[-1])
     assert result["parent"] == "_ctypes"
-    assert result["child"] == {"_ctypes": "_ctypes", "same_base": True, "env": None}
+    assert result["child"] == {"_ctypes": "_ctypes", "objects": [True] * 4, "env": None}
     assert result["value"] == 42
 
 
