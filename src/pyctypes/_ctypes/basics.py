@@ -15,6 +15,9 @@ container whose type has no sub-objects (a simple type, length 0) stores the
 single kept object directly instead of a dict.
 """
 
+import operator
+import sys
+
 from ._native import raw
 
 # Flags of a type's plan, as CPython's StgDict flags.
@@ -352,8 +355,12 @@ class _CDataMeta(type):
 
     def __mul__(cls, length):
         from .array import array_type
-        if not isinstance(length, int):
+        # CPython's sq_repeat: any __index__ object, as a Py_ssize_t
+        if not hasattr(type(length), "__index__"):
             return NotImplemented
+        length = operator.index(length)
+        if not -sys.maxsize - 1 <= length <= sys.maxsize:
+            raise OverflowError("cannot fit 'int' into an index-sized integer")
         if length < 0:
             raise ValueError("Array length must be >= 0, not %d" % length)
         return array_type(cls, length)

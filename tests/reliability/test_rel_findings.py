@@ -1,0 +1,35 @@
+"""One test per finding of the reliability tests (FINDINGS.md), reduced to
+its smallest input.  A finding fixed in pyctypes is a plain regression test;
+one still open is xfail(strict=True), so that its fix turns the run red
+until the marker goes."""
+
+import ctypes as C
+
+import pytest
+
+from pyctypes import ctypes as P
+
+
+class Index:
+    def __init__(self, value):
+        self.value = value
+
+    def __index__(self):
+        return self.value
+
+
+def outcome(fn):
+    try:
+        return ("ok", fn())
+    except Exception as exc:            # noqa: BLE001 - the outcome is compared
+        return ("raise", type(exc).__name__, str(exc))
+
+
+@pytest.mark.parametrize("length", [Index(2), Index(0), -2 ** 64, 2 ** 64])
+def test_f1_array_length_through_index(length):
+    """F1 (fixed): `c_int * n` takes any __index__ object, as CPython's
+    sq_repeat does, and a length beyond Py_ssize_t is an OverflowError."""
+    def make(ct):
+        return lambda: ct.sizeof(ct.c_int * length)
+    assert outcome(make(P)) == outcome(make(C))
+    assert outcome(lambda: P.sizeof(Index(3) * P.c_int)) == ("ok", 12)
