@@ -209,12 +209,13 @@ def main():
     clock.schedule_once(lambda dt: (timed_out.append(True), pyglet.app.exit()), TIMEOUT)
     pyglet.app.run(1 / 50)
     seen = check(program)
+    program.checks["finished in time"] = not timed_out
     renderer = gl.gl_info.get_renderer()
     program.window.close()
     ok = all(program.checks.values()) and not timed_out
     passed = sum(program.checks.values())
     import _ctypes
-    result = {"ok": ok, "passed": passed, "checks": len(program.checks),
+    result = {"ok": ok, "passed": passed, "checks": len(program.checks), "results": program.checks,
               "failed": sorted(k for k, v in program.checks.items() if not v),
               "timed_out": bool(timed_out), "renderer": renderer, "probes": seen,
               "ctypes_module": _ctypes.__name__, "pyglet": pyglet.version,
