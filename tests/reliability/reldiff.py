@@ -20,6 +20,8 @@ import struct
 import tempfile
 import traceback
 
+import pytest
+
 from hypothesis import HealthCheck, settings
 
 import ctypes as C
@@ -43,7 +45,8 @@ def rel_settings():
 
 # Counters of this process; conftest gathers them (xdist workers and forked
 # children included) and prints and saves them at the end of the session.
-STATS = {"tried": 0, "differing": 0, "message_differing": 0, "crashed": 0}
+STATS = {"tried": 0, "differing": 0, "message_differing": 0, "crashed": 0,
+         "cpython_crashed": 0}
 MESSAGE_DIFFS = {}          # "C message -> P message" -> count (first 50 kept)
 
 # File descriptor where a forked child writes each case before running it.
@@ -100,14 +103,49 @@ def same_exception(c_out, p_out, messages):
     return not messages or c_out[2] == p_out[2]
 
 
-def check(op, *, messages=False, case=None, expect=None):
+def outcome_forked(op, ct):
+    """outcome(op, ct) in a forked child: None if the child died (CPython
+    3.11 crashes on some input, e.g. slicing a NULL char pointer)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            with os.fdopen(w, "wb") as pipe:
+                pipe.write(pickle.dumps(outcome(op, ct)))
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    return pickle.loads(data) if data else None
+
+
+def check(op, *, messages=False, case=None, expect=None, cpython_crashes=None):
     """Compare op(C) with op(P); count the case; raise AssertionError on a
     difference.  `expect` replaces CPython's outcome where pyctypes is meant to
-    differ (a CPython 3.11 bug: say which in the caller)."""
+    differ (a CPython 3.11 bug: say which in the caller).  With
+    `cpython_crashes` (an exception class name), CPython's side runs in a
+    forked child, and where it dies (or raises SystemError: an error set
+    while a result was returned) pyctypes must raise that exception."""
     if case is not None:
         note_case(case)
     STATS["tried"] += 1
-    c_out = outcome(op, C) if expect is None else expect
+    if expect is not None:
+        c_out = expect
+    elif cpython_crashes:
+        c_out = outcome_forked(op, C)
+        if c_out is None or c_out[1] == "SystemError":
+            STATS["cpython_crashed"] += 1
+            p_out = outcome(op, P)
+            if p_out[0] != "raise" or p_out[1] != cpython_crashes:
+                STATS["differing"] += 1
+                raise AssertionError("CPython crashes here, pyctypes must raise %s; it gave %r"
+                                     % (cpython_crashes, p_out))
+            return p_out
+    else:
+        c_out = outcome(op, C)
     p_out = outcome(op, P)
     if c_out[0] == p_out[0] == "ok":
         ok = c_out[1] == p_out[1]
@@ -147,6 +185,18 @@ def _recording(inner):
     return run
 
 
+def _short_report(exc, depth=0):
+    """The exception's type, message and notes (hypothesis puts the
+    falsifying example there), with its innermost frames; the same for each
+    exception of a group."""
+    lines = traceback.format_exception_only(exc)
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    lines[:0] = traceback.format_list(frames)
+    for sub in getattr(exc, "exceptions", ())[:3]:
+        lines.append("---- sub-exception:\n" + _short_report(sub, depth + 1))
+    return "".join(lines)
+
+
 def _stats_delta(before):
     return {k: STATS[k] - before.get(k, 0) for k in STATS}
 
@@ -184,7 +234,7 @@ def guarded(test):
                     test(*args, **kwargs)
                     result = ("passed", None)
                 except BaseException as exc:            # noqa: BLE001 - sent to the parent
-                    result = ("failed", "".join(traceback.format_exception(exc)))
+                    result = ("failed", _short_report(exc))
                 messages = {k: n - before_messages.get(k, 0) for k, n in MESSAGE_DIFFS.items()
                             if n != before_messages.get(k, 0)}
                 payload = pickle.dumps((result, _stats_delta(before), messages))
@@ -209,14 +259,14 @@ def guarded(test):
             STATS["differing"] += 1
             how = ("killed by signal %d" % os.WTERMSIG(status) if os.WIFSIGNALED(status)
                    else "exit status %d" % os.WEXITSTATUS(status))
-            raise AssertionError("the test process died (%s) on the input:\n  %s"
-                                 % (how, last_case or "<before the first case>"))
+            pytest.fail("the test process died (%s) on the input:\n  %s"
+                        % (how, last_case or "<before the first case>"), pytrace=False)
         (verdict, text), delta, messages = pickle.loads(payload)
         # hypothesis runs a failing case many times while shrinking it: one
         # failed test counts as one differing case (its minimal example)
         delta["differing"] = min(delta["differing"], 1) if verdict == "passed" else 1
         merge_stats(delta, messages)
         if verdict != "passed":
-            raise AssertionError("in a forked child:\n" + text)
+            pytest.fail("in a forked child:\n" + text, pytrace=False)
 
     return wrapper

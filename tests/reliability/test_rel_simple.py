@@ -4,7 +4,7 @@ byte-order variants, and subclasses."""
 
 from hypothesis import given, strategies as st
 
-from reldiff import check, guarded, rel_settings
+from reldiff import check, guarded, normalise, rel_settings
 from relvalues import ADDRESS_TYPES, NUMBER_NAMES, SIMPLE_NAMES, build, value_specs
 
 
@@ -19,6 +19,11 @@ def observe(obj, ct, spec=None):
     while cls.__name__ not in SIMPLE_NAMES:
         cls = cls.__mro__[1]
     name = cls.__name__
+    if name == "py_object":
+        try:
+            return ("object", normalise(obj.value))
+        except ValueError as exc:           # NULL py_object
+            return ("object", str(exc))
     if name in ADDRESS_TYPES:
         address = ct.cast(ct.pointer(obj), ct.POINTER(ct.c_void_p))[0]
         if name == "c_void_p" or address is None or (spec and spec[0] in INT_KINDS):
