@@ -33,3 +33,17 @@ def test_f1_array_length_through_index(length):
         return lambda: ct.sizeof(ct.c_int * length)
     assert outcome(make(P)) == outcome(make(C))
     assert outcome(lambda: P.sizeof(Index(3) * P.c_int)) == ("ok", 12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda ct: ct.c_int.from_buffer(bytearray(4), 2 ** 64),
+    lambda ct: ct.c_int.from_buffer(bytearray(4), -2 ** 64),
+    lambda ct: ct.c_int.from_buffer_copy(bytearray(4), 2 ** 63),
+    lambda ct: ct.resize(ct.c_int(), 2 ** 64),
+    lambda ct: ct.resize(ct.c_int(), -2 ** 64),
+])
+def test_f4_ssize_arguments_overflow(call):
+    """F4 (fixed): offsets and sizes CPython parses as Py_ssize_t raise
+    OverflowError past its range (pyctypes said ValueError)."""
+    assert outcome(lambda: call(P)) == outcome(lambda: call(C)) == (
+        "raise", "OverflowError", "Python int too large to convert to C ssize_t")

@@ -311,7 +311,7 @@ class _CDataMeta(type):
 
     def from_buffer(cls, obj, offset=0):
         info = _instantiable_info(cls)
-        offset = _index(offset)
+        offset = _ssize(offset)
         mv = memoryview(obj)
         if mv.readonly:
             raise TypeError("underlying buffer is not writable")
@@ -330,7 +330,7 @@ class _CDataMeta(type):
 
     def from_buffer_copy(cls, buffer, offset=0):
         info = _instantiable_info(cls)
-        offset = _index(offset)
+        offset = _ssize(offset)
         mv = memoryview(buffer)
         if offset < 0:
             raise ValueError("offset cannot be negative")
@@ -395,8 +395,15 @@ def _instantiable_info(cls):
 
 
 def _index(value):
-    import operator
     return operator.index(value)
+
+
+def _ssize(value):
+    """An argument CPython parses as a Py_ssize_t ("n"): OverflowError past it."""
+    value = operator.index(value)
+    if not -sys.maxsize - 1 <= value <= sys.maxsize:
+        raise OverflowError("Python int too large to convert to C ssize_t")
+    return value
 
 
 def _audit(event, *args):
@@ -495,7 +502,7 @@ def resize(obj, size):
     info = stginfo(type(obj)) if is_cdata(obj) else None
     if info is None:
         raise TypeError("excepted ctypes instance")
-    size = _index(size)
+    size = _ssize(size)
     if size < info.size:
         raise ValueError("minimum size is %d" % info.size)
     if not obj._b_needsfree_:
