@@ -47,3 +47,24 @@ def test_f4_ssize_arguments_overflow(call):
     OverflowError past its range (pyctypes said ValueError)."""
     assert outcome(lambda: call(P)) == outcome(lambda: call(C)) == (
         "raise", "OverflowError", "Python int too large to convert to C ssize_t")
+
+
+@pytest.mark.parametrize("call", [
+    lambda ct: ct.c_int.from_buffer(memoryview(bytearray(0))[::2]),
+    lambda ct: ct.c_int.from_buffer_copy(memoryview(bytearray(0))[::2]),
+    lambda ct: ct.c_char.from_buffer_copy(memoryview(bytearray(4))[::2]),
+    lambda ct: ct.resize(5, 2 ** 64),
+    lambda ct: ct.resize(5, "x"),
+])
+def test_f5_buffer_and_resize_check_order(call):
+    """F5 (fixed): an empty strided buffer is contiguous for from_buffer
+    (PyBuffer_IsContiguous) but refused by from_buffer_copy before its size
+    check (a PyBUF_SIMPLE request); resize parses its size first."""
+    assert outcome(lambda: call(P)) == outcome(lambda: call(C))
+
+
+@pytest.mark.xfail(strict=True, reason="F5b: raw.buffer_address asks for a simple buffer, "
+                   "which an empty strided memoryview refuses (FINDINGS.md)")
+def test_f5b_zero_size_view_of_empty_strided_buffer():
+    assert type(outcome(lambda: (P.c_char * 0).from_buffer(
+        memoryview(bytearray(0))[::2]))[1]).__name__ == "c_char_Array_0"

@@ -315,7 +315,7 @@ class _CDataMeta(type):
         mv = memoryview(obj)
         if mv.readonly:
             raise TypeError("underlying buffer is not writable")
-        if not mv.c_contiguous:
+        if mv.nbytes and not mv.c_contiguous:  # PyBuffer_IsContiguous: empty is contiguous
             raise TypeError("underlying buffer is not C contiguous")
         if offset < 0:
             raise ValueError("offset cannot be negative")
@@ -332,6 +332,8 @@ class _CDataMeta(type):
         info = _instantiable_info(cls)
         offset = _ssize(offset)
         mv = memoryview(buffer)
+        if not mv.c_contiguous:         # a PyBUF_SIMPLE buffer, before any size check
+            raise BufferError("memoryview: underlying buffer is not C-contiguous")
         if offset < 0:
             raise ValueError("offset cannot be negative")
         if info.size > mv.nbytes - offset:
@@ -499,10 +501,10 @@ def addressof(obj):
 
 
 def resize(obj, size):
+    size = _ssize(size)             # the arguments are parsed first ("On")
     info = stginfo(type(obj)) if is_cdata(obj) else None
     if info is None:
         raise TypeError("excepted ctypes instance")
-    size = _ssize(size)
     if size < info.size:
         raise ValueError("minimum size is %d" % info.size)
     if not obj._b_needsfree_:
