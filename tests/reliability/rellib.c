@@ -84,3 +84,20 @@ void *ret_vp(void *x) { return x; }
 int call_int_cb(int (*cb)(int), int x) { return cb(x); }
 double call_double_cb(double (*cb)(double), double x) { return cb(x); }
 const char *call_charp_cb(const char *(*cb)(void)) { return cb(); }
+
+/* ---- every simple type returned as given (argtypes and restype tests) */
+#include <stdbool.h>
+#include <wchar.h>
+#define RET(T, name) T rret_##name(T x) { return x; }
+RET(bool, c_bool) RET(signed char, c_byte) RET(unsigned char, c_ubyte) RET(short, c_short)
+RET(unsigned short, c_ushort) RET(int, c_int) RET(unsigned int, c_uint) RET(long, c_long)
+RET(unsigned long, c_ulong) RET(long long, c_longlong) RET(unsigned long long, c_ulonglong)
+RET(size_t, c_size_t) RET(long, c_ssize_t) RET(signed char, c_int8) RET(unsigned char, c_uint8)
+RET(short, c_int16) RET(unsigned short, c_uint16) RET(int, c_int32) RET(unsigned int, c_uint32)
+RET(long long, c_int64) RET(unsigned long long, c_uint64) RET(float, c_float)
+RET(double, c_double) RET(long double, c_longdouble) RET(char, c_char) RET(wchar_t, c_wchar)
+RET(const char *, c_char_p) RET(const wchar_t *, c_wchar_p) RET(void *, c_void_p)
+RET(void *, py_object)
+
+/* ---- pointers: the int they point at, or -1 for NULL */
+int deref_or_minus1(const int *p) { return p ? *p : -1; }

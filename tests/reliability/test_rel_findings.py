@@ -68,3 +68,30 @@ def test_f5_buffer_and_resize_check_order(call):
 def test_f5b_zero_size_view_of_empty_strided_buffer():
     assert type(outcome(lambda: (P.c_char * 0).from_buffer(
         memoryview(bytearray(0))[::2]))[1]).__name__ == "c_char_Array_0"
+
+
+@pytest.mark.xfail(strict=True, reason="F2: a wchar array slice with a step decodes the "
+                   "whole array (FINDINGS.md)")
+def test_f2_wchar_slice_decodes_only_its_items():
+    def make(ct):
+        def run():
+            w = (ct.c_wchar * 2)()
+            ct.memmove(w, b"\xff\xff\xff\x7f\x41\x00\x00\x00", 8)    # w[0] is invalid
+            return w[1::1], w[1:0:-1], w[0:0:-1]
+        return run
+    assert outcome(make(P)) == outcome(make(C)) == ("ok", ("A", "A", ""))
+
+
+@pytest.mark.xfail(strict=True, reason="F3: POINTER(name) with a NUL in name (FINDINGS.md)")
+def test_f3_pointer_of_a_name_with_nul():
+    assert outcome(lambda: P.POINTER("a\x00b").__name__) == \
+        outcome(lambda: C.POINTER("a\x00b").__name__)
+
+
+@pytest.mark.xfail(strict=True, reason="F6: a str argument with an embedded NUL is passed "
+                   "without argtypes (FINDINGS.md)")
+def test_f6_str_argument_with_nul_refused():
+    def make(ct):
+        return lambda: ct.CDLL(None).wcslen("a\x00b")
+    assert outcome(make(P)) == outcome(make(C)) == (
+        "raise", "ArgumentError", "argument 1: ValueError: embedded null character")
