@@ -317,11 +317,7 @@ class _CDataMeta(type):
             raise TypeError("underlying buffer is not writable")
         if mv.nbytes and not mv.c_contiguous:  # PyBuffer_IsContiguous: empty is contiguous
             raise TypeError("underlying buffer is not C contiguous")
-        if offset < 0:
-            raise ValueError("offset cannot be negative")
-        if info.size > mv.nbytes - offset:
-            raise ValueError("Buffer size too small (%d instead of at least %d bytes)"
-                             % (mv.nbytes, info.size + offset))
+        _check_buffer_room(info, mv, offset)
         address = raw.buffer_address(mv)
         _audit("ctypes.cdata/buffer", address, mv.nbytes, offset)
         result = raw.at_address(cls, address + offset)
@@ -334,11 +330,7 @@ class _CDataMeta(type):
         mv = memoryview(buffer)
         if not mv.c_contiguous:         # a PyBUF_SIMPLE buffer, before any size check
             raise BufferError("memoryview: underlying buffer is not C-contiguous")
-        if offset < 0:
-            raise ValueError("offset cannot be negative")
-        if info.size > mv.nbytes - offset:
-            raise ValueError("Buffer size too small (%d instead of at least %d bytes)"
-                             % (mv.nbytes, info.size + offset))
+        _check_buffer_room(info, mv, offset)
         _audit("ctypes.cdata/buffer", raw.buffer_address(mv), mv.nbytes, offset)
         result = raw.CData.__new__(cls)
         raw.write(result._b_address_, mv.cast("B")[offset:offset + info.size])
@@ -387,6 +379,15 @@ class _CDataMeta(type):
         if as_parameter is not None:
             return cls.from_param(as_parameter)
         raise TypeError("expected %s instance instead of %s" % (cls.__name__, type(value).__name__))
+
+
+def _check_buffer_room(info, mv, offset):
+    """from_buffer/from_buffer_copy: the type must fit in the buffer after offset."""
+    if offset < 0:
+        raise ValueError("offset cannot be negative")
+    if info.size > mv.nbytes - offset:
+        raise ValueError("Buffer size too small (%d instead of at least %d bytes)"
+                         % (mv.nbytes, info.size + offset))
 
 
 def _instantiable_info(cls):

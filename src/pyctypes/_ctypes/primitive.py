@@ -164,38 +164,30 @@ def _item_is(obj, code):
     return False
 
 
-def _c_char_p_from_param(cls, value):
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return _pointer_arg("z", value)
-    if isinstance(value, cls) or _item_is(value, "c"):
-        return value
-    if isinstance(value, CArgObject):       # byref(c_char(...))
-        info = stginfo(type(value._obj))
-        if info is not None and info.code == "c":
+def _string_pointer_from_param(tag, text_type, char_code):
+    """from_param of c_char_p (tag 'z', bytes, items 'c') and c_wchar_p (tag 'Z',
+    str, items 'u'): None, the text type, an instance, an array of / pointer to
+    the character type, byref() of a character, or _as_parameter_."""
+    def from_param(cls, value):
+        if value is None:
+            return None
+        if isinstance(value, text_type):
+            return _pointer_arg(tag, value)
+        if isinstance(value, cls) or _item_is(value, char_code):
             return value
-    as_parameter = getattr(value, "_as_parameter_", _MISSING)
-    if as_parameter is not _MISSING:
-        return cls.from_param(as_parameter)
-    raise TypeError("wrong type")
+        if isinstance(value, CArgObject):       # byref(c_char(...)) / byref(c_wchar(...))
+            info = stginfo(type(value._obj))
+            if info is not None and info.code == char_code:
+                return value
+        as_parameter = getattr(value, "_as_parameter_", _MISSING)
+        if as_parameter is not _MISSING:
+            return cls.from_param(as_parameter)
+        raise TypeError("wrong type")
+    return from_param
 
 
-def _c_wchar_p_from_param(cls, value):
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return _pointer_arg("Z", value)
-    if isinstance(value, cls) or _item_is(value, "u"):
-        return value
-    if isinstance(value, CArgObject):       # byref(c_wchar(...))
-        info = stginfo(type(value._obj))
-        if info is not None and info.code == "u":
-            return value
-    as_parameter = getattr(value, "_as_parameter_", _MISSING)
-    if as_parameter is not _MISSING:
-        return cls.from_param(as_parameter)
-    raise TypeError("wrong type")
+_c_char_p_from_param = _string_pointer_from_param("z", bytes, "c")
+_c_wchar_p_from_param = _string_pointer_from_param("Z", str, "u")
 
 
 def _c_void_p_from_param(cls, value):
