@@ -21,9 +21,10 @@ unittest_json.py for unittest, the RESULT line for our programs).
 
 The rule: every test that passes on CPython passes on pyctypes.  A run that
 crashed, timed out, failed to start its tests or ran on the wrong `_ctypes`
-counts all its tests as failed.  A suite run with a lost test is run once more,
-alone, when the batch is over; a test counts as lost only if it is lost both
-times (pyglet's tests that measure time are sensitive to a loaded machine).
+counts all its tests as failed.  A run that failed, or that does not pass a
+test another implementation passes, is run once more when the batch is over,
+and each test keeps the better of its two outcomes (pyglet's tests that
+measure time are sensitive to a loaded machine).
 
 Child processes: multiprocessing's spawn and forkserver children must run on
 pyctypes too, through the `pyctypes-autoinstall.pth` of an installed pyctypes.
@@ -99,6 +100,8 @@ class Suite:
     timeout: float = 180.0
     env: tuple = ()
     cwd: str = None         # None: a fresh temporary directory (pyglet: the sdist's tests)
+    distribution: str = None    # the PyPI distribution under test, for its version
+    path: tuple = ()        # directories put first on PYTHONPATH (the harness's own tests)
 
 
 def _mp_suite(method):
@@ -110,16 +113,17 @@ def _mp_suite(method):
 
 SUITES = {s.name: s for s in [
     Suite("pyglet-integration", "pyglet", "pyglet's tests/integration", "pytest",
-          ("tests/integration",), display=True, timeout=600.0, cwd="pyglet"),
+          ("tests/integration",), display=True, timeout=600.0, cwd="pyglet",
+          distribution="pyglet"),
     Suite("pyglet-unit", "pyglet", "pyglet's tests/unit", "pytest",
-          ("tests/unit",), display=True, timeout=300.0, cwd="pyglet"),
+          ("tests/unit",), display=True, timeout=300.0, cwd="pyglet", distribution="pyglet"),
     _mp_suite("spawn"), _mp_suite("forkserver"), _mp_suite("fork"),
     Suite("numpy-ctypeslib", "numpy.ctypeslib", "numpy's numpy/tests/test_ctypeslib.py", "pytest",
-          ("--pyargs", "numpy.tests.test_ctypeslib")),
+          ("--pyargs", "numpy.tests.test_ctypeslib"), distribution="numpy"),
     Suite("pyglet-headless", "pyglet headless program", "tests/programs/pyglet_headless.py",
-          "program", ("pyglet_headless.py",), display=True, timeout=120.0),
+          "program", ("pyglet_headless.py",), display=True, timeout=120.0, distribution="pyglet"),
     Suite("numpy-ndpointer", "numpy ndpointer program", "tests/programs/numpy_ndpointer.py",
-          "program", ("numpy_ndpointer.py",), timeout=120.0),
+          "program", ("numpy_ndpointer.py",), timeout=120.0, distribution="numpy"),
 ]}
 
 
@@ -311,7 +315,7 @@ def _environment(impl, suite, extra):
     for name in ("PYCTYPES_PURE", "PYCTYPES_INSTALL", "PYTHONSTARTUP", "PYTHONINSPECT",
                  "WAYLAND_DISPLAY", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
         env.pop(name, None)
-    path = [HERE]
+    path = [*(suite.path if suite is not None else ()), HERE]
     if impl.pyctypes and os.path.isdir(os.path.join(SRC, "pyctypes")):
         path.append(SRC)
     if env.get("PYTHONPATH"):
@@ -458,8 +462,21 @@ def _run_suite(suite_name, impl_name, timeout, python):
 def run_many(pairs, jobs=DEFAULT_JOBS, progress=None, retry=True):
     """Run (suite, impl) pairs in parallel, longest suites first; {(suite, impl): SuiteRun}.
 
-    With `retry`, a pyctypes run that loses tests against CPython's run is run
-    again alone at the end, and a test counts as lost only if it is lost both times."""
+    With `retry`, every run that failed, or that does not pass a test that
+    another implementation's run of the same suite passes, is run once more
+    when the batch is over; each test keeps the better of its two outcomes
+    (timing-sensitive tests on a loaded machine)."""
+    results = _run_batch(pairs, jobs, progress)
+    if retry:
+        again = _run_batch(_to_retry(results), jobs, progress=None)
+        for key, run in again.items():
+            results[key] = _best_of(results[key], run)
+            if progress is not None:
+                progress(results[key])
+    return results
+
+
+def _run_batch(pairs, jobs, progress):
     order = list(SUITES)
     pairs = sorted(dict.fromkeys(pairs), key=lambda p: (order.index(p[0]), p[1]))
     results = {}
@@ -470,21 +487,24 @@ def run_many(pairs, jobs=DEFAULT_JOBS, progress=None, retry=True):
             results[futures[future]] = run
             if progress is not None:
                 progress(run)
-    if retry:
-        for (suite, impl), run in sorted(results.items()):
-            reference = results.get((suite, "cpython"))
-            if impl == "cpython" or reference is None or not reference.ok:
-                continue
-            if compare(reference, run).lost:
-                again = run_suite(suite, impl)
-                results[suite, impl] = _best_of(reference, run, again)
-                if progress is not None:
-                    progress(results[suite, impl])
     return results
 
 
-def _best_of(reference, first, second):
-    """Each test's better outcome over two runs of the same suite (a retried run)."""
+def _passing(run):
+    return {t for t, o in run.tests.items() if o.outcome in PASSING} if run.ok else set()
+
+
+def _to_retry(results):
+    retry = []
+    for suite in dict.fromkeys(s for s, _ in results):
+        runs = {i: r for (s, i), r in results.items() if s == suite}
+        passing = set().union(*(_passing(r) for r in runs.values()))
+        retry += [(suite, i) for i, r in runs.items() if not r.ok or passing - _passing(r)]
+    return retry
+
+
+def _best_of(first, second):
+    """Each test's better outcome over two runs of the same suite and implementation."""
     if not first.ok or not second.ok:
         best = second if second.ok else first
         best.retried = True
@@ -524,7 +544,7 @@ class Comparison:
             lines.append(f"  the whole run counts as failed: {self.candidate.status}: "
                          f"{self.candidate.problem}")
         if self.candidate.retried:
-            lines.append("  (run twice: these tests were lost both times)")
+            lines.append("  (run twice: these tests did not pass either time)")
         for test_id, ref, got, detail in self.lost[:60]:
             lines.append(f"  {got.upper()} {test_id} (CPython: {ref})"
                          + (f": {_one_line(detail)}" if detail else ""))
