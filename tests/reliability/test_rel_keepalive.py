@@ -133,7 +133,7 @@ def test_field_keeps_its_parent_alive(ct, kind):
     while root._b_base_ is not None:
         root = root._b_base_
     assert root is alive()
-    del part
+    del part, root
     gc.collect()
     assert alive() is None
 
