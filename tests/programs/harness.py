@@ -310,14 +310,21 @@ def _merge(old, new):
     return old
 
 
+def pyctypes_root():
+    """The directory holding the pyctypes package this process imports (installed, or
+    src/ of a development tree on PYTHONPATH): the runs on pyctypes use the same."""
+    import pyctypes
+    return os.path.dirname(os.path.dirname(os.path.abspath(pyctypes.__file__)))
+
+
 def _environment(impl, suite, extra):
     env = dict(os.environ)
     for name in ("PYCTYPES_PURE", "PYCTYPES_INSTALL", "PYTHONSTARTUP", "PYTHONINSPECT",
                  "WAYLAND_DISPLAY", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
         env.pop(name, None)
     path = [*(suite.path if suite is not None else ()), HERE]
-    if impl.pyctypes and os.path.isdir(os.path.join(SRC, "pyctypes")):
-        path.append(SRC)
+    if impl.pyctypes:
+        path.append(pyctypes_root())
     if env.get("PYTHONPATH"):
         path.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(path)
