@@ -227,7 +227,10 @@ PyGetSetDef cdata_getset[] = {
 PyTypeObject cdata_type = [] {
     PyTypeObject t{};
     t.ob_base.ob_base.ob_refcnt = 1;
-    t.tp_name = "pyctypes._rawffi.CData";
+    // Named in module _ctypes: numpy (and others) recognise a ctypes class by
+    // '_ctypes' in the module of the last base before object (numpy's
+    // npy_ctypes_check); on CPython that base is _ctypes._CData.
+    t.tp_name = "_ctypes._CDataBase";
     t.tp_basicsize = sizeof(CData);
     t.tp_dealloc = cdata_dealloc;
     t.tp_as_buffer = &cdata_as_buffer;
@@ -398,7 +401,8 @@ int init_memory(PyObject *module) {
         s_pep3118_attr = check(PyUnicode_InternFromString("_rawffi_pep3118_"));
         if (PyType_Ready(&cdata_type) < 0) throw PyErrorSet{};
         CData_Type = &cdata_type;
-        if (PyModule_AddType(module, &cdata_type) < 0) throw PyErrorSet{};
+        if (PyModule_AddObjectRef(module, "CData", reinterpret_cast<PyObject *>(&cdata_type)) < 0)
+            throw PyErrorSet{};
         if (PyModule_AddFunctions(module, memory_functions) < 0) throw PyErrorSet{};
         return 0;
     });

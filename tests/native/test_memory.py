@@ -24,9 +24,10 @@ def sized(n, **attrs):
 
 
 def test_type_basics():
-    assert CData.__name__ == "CData"
-    assert CData.__module__ == "pyctypes._rawffi"
-    assert repr(CData) == "<class 'pyctypes._rawffi.CData'>"
+    # Exported as _rawffi.CData, named in module _ctypes (see memory.cpp).
+    assert CData.__name__ == "_CDataBase"
+    assert CData.__module__ == "_ctypes"
+    assert repr(CData) == "<class '_ctypes._CDataBase'>"
     assert type(CData) is type
     assert "__dict__" not in CData.__dict__ and CData.__dictoffset__ == 0
     assert CData.__weakrefoffset__ == 0
