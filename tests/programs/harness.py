@@ -22,8 +22,8 @@ unittest_json.py for unittest, the RESULT line for our programs).
 The rule: every test that passes on CPython passes on pyctypes.  A run that
 crashed, timed out, failed to start its tests or ran on the wrong `_ctypes`
 counts all its tests as failed.  A run that failed, or that does not pass a
-test another implementation passes, is run once more when the batch is over,
-and each test keeps the better of its two outcomes (pyglet's tests that
+test another implementation passes, is run again alone when the batch is over
+(twice at most), and each test keeps its best outcome (pyglet's tests that
 measure time are sensitive to a loaded machine).
 
 Child processes: multiprocessing's spawn and forkserver children must run on
@@ -63,6 +63,7 @@ PTH_NAME = "pyctypes-autoinstall.pth"
 
 OUTCOMES = ("error", "fail", "unexpected-success", "skip", "expected-failure", "pass")
 PASSING = ("pass", "expected-failure")
+RETRIES = 2
 DEFAULT_JOBS = int(os.environ.get("PYCTYPES_PROGRAMS_JOBS", "0")) or os.cpu_count() or 2
 CACHE = os.environ.get("PYCTYPES_PROGRAMS_CACHE") or os.path.join(
     os.path.expanduser("~"), ".cache", "pyctypes", "programs")
@@ -470,12 +471,13 @@ def run_many(pairs, jobs=DEFAULT_JOBS, progress=None, retry=True):
     """Run (suite, impl) pairs in parallel, longest suites first; {(suite, impl): SuiteRun}.
 
     With `retry`, every run that failed, or that does not pass a test that
-    another implementation's run of the same suite passes, is run once more
-    when the batch is over; each test keeps the better of its two outcomes
-    (timing-sensitive tests on a loaded machine)."""
+    another implementation's run of the same suite passes, is run again, alone,
+    when the batch is over (up to RETRIES times); each test keeps its best
+    outcome (pyglet has tests that time a sleep to the half millisecond)."""
     results = _run_batch(pairs, jobs, progress)
-    if retry:
-        again = _run_batch(_to_retry(results), jobs, progress=None)
+    for _ in range(RETRIES if retry else 0):
+        # One at a time: what a loaded machine made fail gets a quiet one.
+        again = _run_batch(_to_retry(results), 1, progress=None)
         for key, run in again.items():
             results[key] = _best_of(results[key], run)
             if progress is not None:
@@ -551,7 +553,7 @@ class Comparison:
             lines.append(f"  the whole run counts as failed: {self.candidate.status}: "
                          f"{self.candidate.problem}")
         if self.candidate.retried:
-            lines.append("  (run twice: these tests did not pass either time)")
+            lines.append("  (retried alone: these tests did not pass any time)")
         for test_id, ref, got, detail in self.lost[:60]:
             lines.append(f"  {got.upper()} {test_id} (CPython: {ref})"
                          + (f": {_one_line(detail)}" if detail else ""))
