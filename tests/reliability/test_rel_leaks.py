@@ -1,0 +1,56 @@
+"""Leaks: tools/leakcheck.py with a small N (CI-sized) — every benchmark
+operation and error path leaves reference counts, gc-tracked objects, malloc
+and tracemalloc where they were.  The README's figures come from the tool
+itself at N = 10**6."""
+
+import os
+import pathlib
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import leakcheck  # noqa: E402
+
+N = int(os.environ.get("PYCTYPES_LEAKCHECK_N", "2000"))
+
+
+@pytest.fixture(scope="module")
+def results():
+    lines = []
+    out = leakcheck.run_all(N, "pyctypes", report=lines.append)
+    print("\n".join(lines))
+    return out
+
+
+def test_every_operation_and_error_path_ran(results):
+    names = {name for name, *_ in leakcheck.bench.OPERATIONS} | \
+        {name for name, _ in leakcheck.ERROR_PATHS}
+    assert set(results) == names
+
+
+@pytest.mark.parametrize("name", [op[0] for op in leakcheck.bench.OPERATIONS] +
+                         [name for name, _ in leakcheck.ERROR_PATHS])
+def test_no_growth(results, name):
+    result = results[name]
+    assert not result["refs"], "reference counts changed: %r" % (result["refs"],)
+    assert result["gc_objects"] <= 50, result
+    assert not leakcheck.grew(result), result
+
+
+def test_the_check_sees_a_leak():
+    """The measure itself: a statement that keeps what it makes is caught by
+    its reference count, gc and malloc figures."""
+    keep = []
+    ns = {"keep": keep, "payload": b"x"}
+    result = leakcheck.measure(ns, "keep.append([payload])", 20_000, False)
+    assert result["refs"]["payload"] == 20_000
+    assert result["gc_objects"] >= 20_000
+    assert leakcheck.grew(result)
+    native = {"ct": __import__("ctypes")}
+    exec("libc = ct.CDLL(None); libc.malloc.restype = ct.c_void_p", native)
+    result = leakcheck.measure(native, "libc.malloc(100)", 20_000, False)
+    assert result["malloc"] >= 20_000 * 100
+    assert leakcheck.grew(result)
