@@ -95,3 +95,14 @@ def test_f6_str_argument_with_nul_refused():
         return lambda: ct.CDLL(None).wcslen("a\x00b")
     assert outcome(make(P)) == outcome(make(C)) == (
         "raise", "ArgumentError", "argument 1: ValueError: embedded null character")
+
+
+@pytest.mark.parametrize("call", [
+    lambda ct: ct.c_int.from_buffer_copy(memoryview(bytearray(0))[::2], 2 ** 64),
+    lambda ct: ct.c_int.from_buffer_copy("text"),
+    lambda ct: ct.c_int.from_buffer_copy(bytearray(8), 2 ** 64),
+])
+def test_f7_from_buffer_copy_parses_its_buffer_first(call):
+    """F7 (fixed): from_buffer_copy takes its buffer ("y*") before its
+    offset, with the "y*" message for a non-buffer."""
+    assert outcome(lambda: call(P)) == outcome(lambda: call(C))

@@ -326,10 +326,15 @@ class _CDataMeta(type):
 
     def from_buffer_copy(cls, buffer, offset=0):
         info = _instantiable_info(cls)
-        offset = _ssize(offset)
-        mv = memoryview(buffer)
-        if not mv.c_contiguous:         # a PyBUF_SIMPLE buffer, before any size check
+        # CPython parses "y*|n": the buffer (a PyBUF_SIMPLE one), then the offset
+        try:
+            mv = memoryview(buffer)
+        except TypeError:
+            raise TypeError("a bytes-like object is required, not '%s'"
+                            % type(buffer).__name__) from None
+        if not mv.c_contiguous:
             raise BufferError("memoryview: underlying buffer is not C-contiguous")
+        offset = _ssize(offset)
         _check_buffer_room(info, mv, offset)
         _audit("ctypes.cdata/buffer", raw.buffer_address(mv), mv.nbytes, offset)
         result = raw.CData.__new__(cls)
