@@ -33,6 +33,7 @@ def test_f1_array_length_through_index(length):
         return lambda: ct.sizeof(ct.c_int * length)
     assert outcome(make(P)) == outcome(make(C))
     assert outcome(lambda: P.sizeof(Index(3) * P.c_int)) == ("ok", 12)
+    assert outcome(lambda: P.c_int * Index(2 ** 64)) == outcome(lambda: C.c_int * Index(2 ** 64))
 
 
 @pytest.mark.parametrize("call", [

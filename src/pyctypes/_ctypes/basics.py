@@ -357,9 +357,10 @@ class _CDataMeta(type):
         # CPython's sq_repeat: any __index__ object, as a Py_ssize_t
         if not hasattr(type(length), "__index__"):
             return NotImplemented
-        length = operator.index(length)
+        given, length = length, operator.index(length)
         if not -sys.maxsize - 1 <= length <= sys.maxsize:
-            raise OverflowError("cannot fit 'int' into an index-sized integer")
+            raise OverflowError("cannot fit '%s' into an index-sized integer"
+                                % type(given).__name__)
         if length < 0:
             raise ValueError("Array length must be >= 0, not %d" % length)
         return array_type(cls, length)
