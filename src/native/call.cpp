@@ -20,7 +20,8 @@ namespace {
 
 CallInterfaceObject *as_ci(PyObject *o) { return reinterpret_cast<CallInterfaceObject *>(o); }
 
-// Copy a return value from libffi's full-width buffer to its C type's size.
+}  // namespace
+
 void narrow_result(const ffi_type *rt, const void *full, void *out) noexcept {
     if (is_narrow_int(rt)) {
         ffi_arg v;
@@ -37,6 +38,8 @@ void narrow_result(const ffi_type *rt, const void *full, void *out) noexcept {
     }
     std::memcpy(out, full, rt->size);
 }
+
+namespace {
 
 inline void ffi_call_errno(ffi_cif *cif, void (*fn)(), void *rvalue, void **args, int flags) {
     if (flags & CALL_USE_ERRNO) {
@@ -193,26 +196,32 @@ PyType_Spec ci_spec = {
 
 }  // namespace
 
+int call_cif(ffi_cif *cif, void (*fn)(), void **args, void *rvalue, int flags) noexcept {
+    if (flags & CALL_RELEASE_GIL) [[likely]] {
+        Py_BEGIN_ALLOW_THREADS
+        ffi_call_errno(cif, fn, rvalue, args, flags);
+        Py_END_ALLOW_THREADS
+    } else {
+        ffi_call_errno(cif, fn, rvalue, args, flags);
+    }
+    if ((flags & CALL_CHECK_PYERR) && PyErr_Occurred()) return -1;
+    return 0;
+}
+
 int call_prepared(CallInterfaceObject *ci, void (*fn)(), void **args, void *result,
                   int flags) noexcept {
     ffi_type *rt = ci->cif.rtype;
+    int status;
     try {
         // libffi writes at least a full ffi_arg (integers are widened to it).
         ResultBuffer rbuf(rt);
-        if (flags & CALL_RELEASE_GIL) {
-            Py_BEGIN_ALLOW_THREADS
-            ffi_call_errno(&ci->cif, fn, rbuf.get(), args, flags);
-            Py_END_ALLOW_THREADS
-        } else {
-            ffi_call_errno(&ci->cif, fn, rbuf.get(), args, flags);
-        }
-        if (result && rt->type != FFI_TYPE_VOID) narrow_result(rt, rbuf.get(), result);
+        status = call_cif(&ci->cif, fn, args, rbuf.get(), flags);
+        if (status == 0 && result && rt->type != FFI_TYPE_VOID) narrow_result(rt, rbuf.get(), result);
     } catch (std::bad_alloc &) {
         PyErr_NoMemory();
         return -1;
     }
-    if ((flags & CALL_CHECK_PYERR) && PyErr_Occurred()) return -1;
-    return 0;
+    return status;
 }
 
 int init_call(PyObject *module) {

@@ -31,6 +31,17 @@ extern PyTypeObject *CallInterface_Type;
 
 inline bool is_callinterface(PyObject *o) noexcept { return Py_IS_TYPE(o, CallInterface_Type); }
 
+// Call fn through cif with the argument pointers args[0..cif->nargs).  rvalue
+// holds at least max(rtype->size, sizeof(ffi_arg)) bytes, 16-aligned: libffi
+// writes narrow integer results widened to a full ffi_arg there (see
+// narrow_result).  The GIL is released around the call with CALL_RELEASE_GIL;
+// errno is swapped with CALL_USE_ERRNO.  Returns 0, or -1 with a Python error
+// set (only possible with CALL_CHECK_PYERR).
+int call_cif(ffi_cif *cif, void (*fn)(), void **args, void *rvalue, int flags) noexcept;
+
+// Copy a result from libffi's full-width buffer to out, at its C type's size.
+void narrow_result(const ffi_type *rt, const void *full, void *out) noexcept;
+
 // Call fn through ci with the argument pointers args[0..cif.nargs).  The
 // return value (rtype->size bytes, narrow integers narrowed) is written to
 // result, which may be NULL only for a void restype.  With CALL_RELEASE_GIL the

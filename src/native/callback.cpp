@@ -1,13 +1,21 @@
 // callback.cpp: Closure: ffi_closure_alloc'd C function pointers that call a Python callable.
 #include "callback.h"
+#include "access.h"
 #include "call.h"
 #include "ffitypes.h"
+#include "helpers.h"
+#include "memory.h"
 #include "module.h"
 
+#include <array>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <new>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace rawffi {
 
@@ -15,12 +23,30 @@ PyTypeObject *Closure_Type = nullptr;
 
 namespace {
 
+// How a planned closure converts its arguments and result natively.
+struct CallbackArg {
+    enum class Kind : unsigned char { Load, Instance, Reader } kind;
+    bool swapped;             // Load: byte-swapped
+    const CodeInfo *code;     // Load: the type code's row
+    Py_ssize_t size;          // Instance: bytes copied into the new instance
+    PyObject *obj;            // owned; Instance: the class, Reader: reader(address)
+};
+
+struct CallbackPlan {
+    std::vector<CallbackArg> args;
+    const CodeInfo *rcode = nullptr;  // the result's code when stored natively (unswapped), or NULL
+    PyObject *store_result = nullptr; // owned or NULL (void): store_result(address, value)
+    PyObject *on_error = nullptr;     // owned: on_error(stage, exc), stage "argument" or "call"
+};
+
 struct ClosureObject {
     PyObject_HEAD
     ffi_closure *closure;   // writable part (ffi_closure_alloc), NULL until prepared
     void *code;             // executable address of the closure
     PyObject *cif;          // CallInterface; kept until dealloc (the closure points into it)
     PyObject *callable;     // cleared by tp_clear
+    CallbackPlan *plan;     // NULL: callable(args, result) converts; else the plan's objects
+    int flags;              // CALL_USE_ERRNO: errno swapped around the Python call
 };
 
 ClosureObject *as_cl(PyObject *o) { return reinterpret_cast<ClosureObject *>(o); }
@@ -49,13 +75,137 @@ void zero_result(const ffi_type *rt, void *ret) noexcept {
     std::memset(ret, 0, is_narrow_int(rt) ? sizeof(ffi_arg) : rt->size);
 }
 
+// Swaps C errno with the private ctypes errno for its lifetime (CALL_USE_ERRNO).
+class ErrnoSwap {
+public:
+    explicit ErrnoSwap(int flags) noexcept : on_((flags & CALL_USE_ERRNO) != 0) { swap(); }
+    ~ErrnoSwap() { swap(); }
+    ErrnoSwap(const ErrnoSwap &) = delete;
+    ErrnoSwap &operator=(const ErrnoSwap &) = delete;
+
+private:
+    void swap() noexcept {
+        if (on_) std::swap(errno, private_errno());
+    }
+    bool on_;
+};
+
 // Run the callable with the GIL held; false if it raised (reported already).
-bool run_callable(PyObject *callable, void **args, void *result) {
+bool run_callable(PyObject *callable, void **args, void *result, int flags) {
     Ref a = Ref::steal(PyLong_FromVoidPtr(static_cast<void *>(args)));
     Ref r = a ? Ref::steal(PyLong_FromVoidPtr(result)) : Ref();
-    Ref out = r ? Ref::steal(PyObject_CallFunctionObjArgs(callable, a.get(), r.get(), nullptr)) : Ref();
+    Ref out;
+    if (r) {
+        ErrnoSwap swap(flags);
+        out = Ref::steal(PyObject_CallFunctionObjArgs(callable, a.get(), r.get(), nullptr));
+    }
     if (!out) {
         PyErr_WriteUnraisable(callable);
+        return false;
+    }
+    return true;
+}
+
+// Report the current exception through plan.on_error(stage, exc).
+[[gnu::cold]] void report(const CallbackPlan &plan, const char *stage) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb && value) PyException_SetTraceback(value, tb);
+    Ref t = Ref::steal(type), v = Ref::steal(value), b = Ref::steal(tb);
+    Ref name = Ref::steal(PyUnicode_FromString(stage));
+    Ref done = name ? Ref::steal(PyObject_CallFunctionObjArgs(plan.on_error, name.get(),
+                                                              v ? v.get() : Py_None, nullptr))
+                    : Ref();
+    if (!done) PyErr_WriteUnraisable(plan.on_error);
+}
+
+// One argument as a Python object (a new reference, or NULL with an error set).
+PyObject *make_arg(const CallbackArg &a, void *p) {
+    switch (a.kind) {
+    case CallbackArg::Kind::Load:
+        return a.code->load(p, a.swapped);
+    case CallbackArg::Kind::Instance: {
+        Ref obj = Ref::steal(PyObject_CallNoArgs(a.obj));
+        if (!obj) return nullptr;
+        if (!is_cdata(obj.get())) {
+            PyErr_SetString(PyExc_TypeError, "unexpected result of create argument");
+            return nullptr;
+        }
+        std::memcpy(cdata_ptr(obj.get()), p, static_cast<size_t>(a.size));
+        return obj.release();
+    }
+    case CallbackArg::Kind::Reader: {
+        Ref address = Ref::steal(PyLong_FromVoidPtr(p));
+        return address ? PyObject_CallOneArg(a.obj, address.get()) : nullptr;
+    }
+    }
+    return nullptr;
+}
+
+// Store the callable's result natively when it is of an exact type the
+// code's setter takes without further checks; false otherwise (no error set).
+bool store_fast(const CodeInfo &code, PyObject *value, void *out) {
+    bool ok;
+    switch (code.code) {
+    case 'f': case 'd': case 'g': ok = PyFloat_CheckExact(value) || PyLong_CheckExact(value); break;
+    case '?': ok = PyBool_Check(value) || PyLong_CheckExact(value); break;
+    case 'b': case 'B': case 'h': case 'H': case 'i': case 'I':
+    case 'l': case 'L': case 'q': case 'Q': ok = PyLong_Check(value); break;
+    default: ok = false;
+    }
+    if (!ok) return false;
+    PyObject *keep = code.store(out, value, false);
+    if (!keep) {
+        PyErr_Clear();
+        return false;
+    }
+    Py_DECREF(keep);    // None: numbers keep nothing alive
+    return true;
+}
+
+// The planned call: arguments converted, the target called, the result stored.
+bool run_plan(ClosureObject *self, PyObject *target, void **args, void *result) {
+    const CallbackPlan &plan = *self->plan;
+    size_t n = plan.args.size();
+    std::array<PyObject *, 8> small;
+    std::vector<PyObject *> big;
+    PyObject **argv = small.data();
+    if (n > small.size()) {
+        big.resize(n);
+        argv = big.data();
+    }
+    size_t made = 0;
+    struct Drop {
+        PyObject **v;
+        size_t &n;
+        ~Drop() { for (size_t i = 0; i < n; i++) Py_DECREF(v[i]); }
+    } drop{argv, made};
+    for (; made < n; made++) {
+        PyObject *v = make_arg(plan.args[made], args[made]);
+        if (!v) {
+            report(plan, "argument");
+            return false;
+        }
+        argv[made] = v;
+    }
+    Ref out;
+    {
+        ErrnoSwap swap(self->flags);
+        out = Ref::steal(PyObject_Vectorcall(target, argv, n, nullptr));
+    }
+    if (!out) {
+        report(plan, "call");
+        return false;
+    }
+    if (!plan.store_result) return true;
+    if (plan.rcode && store_fast(*plan.rcode, out.get(), result)) return true;
+    Ref address = Ref::steal(PyLong_FromVoidPtr(result));
+    Ref done = address ? Ref::steal(PyObject_CallFunctionObjArgs(plan.store_result, address.get(),
+                                                                 out.get(), nullptr))
+                       : Ref();
+    if (!done) {
+        PyErr_WriteUnraisable(plan.store_result);
         return false;
     }
     return true;
@@ -75,7 +225,8 @@ void handler(ffi_cif *cif, void *ret, void **args, void *userdata) {
         } else {
             try {
                 ResultBuffer tmp(rt);  // zeroed
-                ok = run_callable(callable.get(), args, tmp.get());
+                ok = self->plan ? run_plan(self, callable.get(), args, tmp.get())
+                                : run_callable(callable.get(), args, tmp.get(), self->flags);
                 if (ok && rt->type != FFI_TYPE_VOID) widen_result(rt, tmp.get(), ret);
             } catch (std::bad_alloc &) {
                 PyErr_NoMemory();
@@ -87,24 +238,96 @@ void handler(ffi_cif *cif, void *ret, void **args, void *userdata) {
     PyGILState_Release(gs);
 }
 
+void free_plan(CallbackPlan *plan) noexcept {
+    if (!plan) return;
+    for (CallbackArg &a : plan->args) Ref::steal(std::exchange(a.obj, nullptr)).reset();
+    Ref::steal(std::exchange(plan->store_result, nullptr)).reset();
+    Ref::steal(std::exchange(plan->on_error, nullptr)).reset();
+    delete plan;
+}
+
+// plan = (argspecs, result_code or None, store_result or None, on_error); each
+// argspec is ("load", code, swapped), ("instance", cls, size) or ("reader", reader).
+std::unique_ptr<CallbackPlan, void (*)(CallbackPlan *)> parse_plan(PyObject *spec, const ffi_cif &cif) {
+    std::unique_ptr<CallbackPlan, void (*)(CallbackPlan *)> plan(new CallbackPlan, free_plan);
+    if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 4)
+        raise(PyExc_TypeError, "Closure plan must be (argspecs, result_code, store_result, on_error)");
+    PyObject *argspecs = PyTuple_GET_ITEM(spec, 0), *rcode = PyTuple_GET_ITEM(spec, 1),
+             *store = PyTuple_GET_ITEM(spec, 2), *on_error = PyTuple_GET_ITEM(spec, 3);
+    if (!PyTuple_Check(argspecs) || PyTuple_GET_SIZE(argspecs) != static_cast<Py_ssize_t>(cif.nargs))
+        raise(PyExc_ValueError, "Closure plan needs one argspec per argument of the cif");
+    if (!PyCallable_Check(on_error)) raise(PyExc_TypeError, "Closure plan on_error must be callable");
+    plan->on_error = Py_NewRef(on_error);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(argspecs); i++) {
+        PyObject *item = PyTuple_GET_ITEM(argspecs, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) < 2 || !PyUnicode_Check(PyTuple_GET_ITEM(item, 0)))
+            raise(PyExc_TypeError, "a Closure argspec is a tuple (kind, ...)");
+        std::string_view kind(PyUnicode_AsUTF8(PyTuple_GET_ITEM(item, 0)));
+        CallbackArg a{CallbackArg::Kind::Reader, false, nullptr, 0, nullptr};
+        PyObject *x = PyTuple_GET_ITEM(item, 1);
+        if (kind == "load" && PyTuple_GET_SIZE(item) == 3) {
+            a.kind = CallbackArg::Kind::Load;
+            a.code = PyUnicode_Check(x) && PyUnicode_GET_LENGTH(x) == 1
+                         ? find_code(static_cast<int>(PyUnicode_READ_CHAR(x, 0))) : nullptr;
+            if (!a.code) raise(PyExc_ValueError, "a Closure argspec has an unknown type code");
+            int t = PyObject_IsTrue(PyTuple_GET_ITEM(item, 2));
+            if (t < 0) throw PyErrorSet{};
+            if (t && !a.code->swappable) raise(PyExc_ValueError, "this type code has no byte-swapped form");
+            a.swapped = t;
+        } else if (kind == "instance" && PyTuple_GET_SIZE(item) == 3) {
+            a.kind = CallbackArg::Kind::Instance;
+            if (!PyCallable_Check(x)) raise(PyExc_TypeError, "a Closure instance argspec needs a class");
+            a.size = to_size(PyTuple_GET_ITEM(item, 2), "argument size");
+            if (static_cast<size_t>(a.size) > cif.arg_types[i]->size)
+                raise(PyExc_ValueError, "a Closure instance argspec is larger than its argument");
+            a.obj = Py_NewRef(x);
+        } else if (kind == "reader" && PyTuple_GET_SIZE(item) == 2) {
+            if (!PyCallable_Check(x)) raise(PyExc_TypeError, "a Closure reader must be callable");
+            a.obj = Py_NewRef(x);
+        } else {
+            raise(PyExc_ValueError, "unknown Closure argspec");
+        }
+        plan->args.push_back(a);
+    }
+    if (store != Py_None) {
+        if (!PyCallable_Check(store)) raise(PyExc_TypeError, "Closure plan store_result must be callable");
+        plan->store_result = Py_NewRef(store);
+        if (rcode != Py_None) {
+            const CodeInfo *row = PyUnicode_Check(rcode) && PyUnicode_GET_LENGTH(rcode) == 1
+                                      ? find_code(static_cast<int>(PyUnicode_READ_CHAR(rcode, 0))) : nullptr;
+            if (!row || row->size > static_cast<Py_ssize_t>(cif.rtype->size))
+                raise(PyExc_ValueError, "Closure plan result code does not fit the cif's result");
+            plan->rcode = row;
+        }
+    } else if (cif.rtype->type != FFI_TYPE_VOID) {
+        raise(PyExc_ValueError, "Closure plan needs store_result for a non-void result");
+    }
+    return plan;
+}
+
 PyObject *cl_new(PyTypeObject *tp, PyObject *args, PyObject *kwds) {
     return guard([&]() -> PyObject * {
-        static const char *kwlist[] = {"cif", "callable", nullptr};
-        PyObject *cif, *callable;
-        if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO:Closure", const_cast<char **>(kwlist),
-                                         &cif, &callable))
+        static const char *kwlist[] = {"cif", "callable", "flags", "plan", nullptr};
+        PyObject *cif, *callable, *plan_spec = Py_None;
+        int flags = 0;
+        if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|iO:Closure", const_cast<char **>(kwlist),
+                                         &cif, &callable, &flags, &plan_spec))
             throw_if_error();
         if (!is_callinterface(cif)) raise(PyExc_TypeError, "Closure cif must be a CallInterface");
         if (!PyCallable_Check(callable)) raise(PyExc_TypeError, "Closure callable must be callable");
+        if (flags & ~CALL_USE_ERRNO) raise(PyExc_ValueError, "Closure flags: only CALL_USE_ERRNO");
+        auto &ffcif = reinterpret_cast<CallInterfaceObject *>(cif)->cif;
+        auto plan = plan_spec == Py_None ? std::unique_ptr<CallbackPlan, void (*)(CallbackPlan *)>(nullptr, free_plan)
+                                         : parse_plan(plan_spec, ffcif);
         Ref self_ref = check_new(tp->tp_alloc(tp, 0));
         ClosureObject *self = as_cl(self_ref.get());
         self->cif = Ref::borrow(cif).release();
         self->callable = Ref::borrow(callable).release();
+        self->flags = flags;
+        self->plan = plan.release();
         self->closure = static_cast<ffi_closure *>(ffi_closure_alloc(sizeof(ffi_closure), &self->code));
         if (!self->closure) raise(PyExc_MemoryError, "ffi_closure_alloc failed");
-        ffi_status st = ffi_prep_closure_loc(self->closure,
-                                             &reinterpret_cast<CallInterfaceObject *>(cif)->cif,
-                                             handler, self, self->code);
+        ffi_status st = ffi_prep_closure_loc(self->closure, &ffcif, handler, self, self->code);
         if (st != FFI_OK) {
             PyErr_Format(PyExc_RuntimeError, "ffi_prep_closure_loc failed: %s", ffi_status_name(st));
             throw_if_error();
@@ -118,13 +341,25 @@ int cl_traverse(PyObject *o, visitproc visit, void *arg) {
     Py_VISIT(Py_TYPE(o));
     Py_VISIT(self->callable);
     Py_VISIT(self->cif);
+    if (CallbackPlan *plan = self->plan) {
+        for (const CallbackArg &a : plan->args) Py_VISIT(a.obj);
+        Py_VISIT(plan->store_result);
+        Py_VISIT(plan->on_error);
+    }
     return 0;
 }
 
 int cl_clear(PyObject *o) {
-    // Only the callable: the ffi_closure points into the cif, which therefore
-    // stays until dealloc (a CallInterface holds only FFITypes: no cycles).
-    Ref::steal(std::exchange(as_cl(o)->callable, nullptr)).reset();
+    // The callable and the plan's objects: the ffi_closure points into the
+    // cif, which therefore stays until dealloc (it holds only FFITypes: no
+    // cycles).  A cleared closure called from C reports an error.
+    ClosureObject *self = as_cl(o);
+    Ref callable = Ref::steal(std::exchange(self->callable, nullptr));
+    if (CallbackPlan *plan = self->plan) {
+        for (CallbackArg &a : plan->args) Ref::steal(std::exchange(a.obj, nullptr)).reset();
+        Ref::steal(std::exchange(plan->store_result, nullptr)).reset();
+        Ref::steal(std::exchange(plan->on_error, nullptr)).reset();
+    }
     return 0;
 }
 
@@ -135,6 +370,7 @@ void cl_dealloc(PyObject *o) {
     if (self->closure) ffi_closure_free(self->closure);
     self->closure = nullptr;
     cl_clear(o);
+    free_plan(std::exchange(self->plan, nullptr));
     Ref::steal(std::exchange(self->cif, nullptr)).reset();
     tp->tp_free(o);
     Py_DECREF(tp);
@@ -166,7 +402,8 @@ PyType_Slot cl_slots[] = {
     {Py_tp_clear, reinterpret_cast<void *>(cl_clear)},
     {Py_tp_repr, reinterpret_cast<void *>(cl_repr)},
     {Py_tp_getset, cl_getset},
-    {Py_tp_doc, const_cast<char *>("Closure(cif, callable): an ffi closure; address is the C function pointer.")},
+    {Py_tp_doc, const_cast<char *>(
+        "Closure(cif, callable, flags=0, plan=None): an ffi closure; address is the C function pointer.")},
     {0, nullptr},
 };
 

@@ -6,7 +6,8 @@ namespace {
 int exec_module(PyObject *m) {
     using namespace rawffi;
     for (auto init : {init_memory, init_access, init_ffitypes, init_library, init_call,
-                      init_callback, init_helpers}) {
+                      init_callback, init_helpers, init_bound, init_carg, init_callplan,
+                      init_funcptr}) {
         if (init(m) < 0) return -1;
     }
     return 0;

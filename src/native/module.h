@@ -11,4 +11,8 @@ int init_library(PyObject *module);
 int init_call(PyObject *module);
 int init_callback(PyObject *module);
 int init_helpers(PyObject *module);
+int init_bound(PyObject *module);
+int init_carg(PyObject *module);
+int init_callplan(PyObject *module);
+int init_funcptr(PyObject *module);
 }  // namespace rawffi

@@ -24,5 +24,8 @@ from .pointer import PyCPointerType as _PyCPointerType
 
 _basics.bind_families(_SimpleCData=_SimpleCData, PyCSimpleType=_PyCSimpleType,
                       PyCPointerType=_PyCPointerType, Array=Array)
+# The classes the native call path recognises in arguments.
+_basics.raw.bind_classes(ArgumentError=ArgumentError, Array=Array, Pointer=_Pointer,
+                         SimpleCData=_SimpleCData, CFuncPtr=CFuncPtr)
 
 __version__ = "1.1.0"

@@ -18,7 +18,7 @@ single kept object directly instead of a dict.
 import operator
 import sys
 
-from ._native import raw
+from ._native import PURE, raw
 
 # Flags of a type's plan, as CPython's StgDict flags.
 TYPEFLAG_ISPOINTER = 0x100
@@ -422,36 +422,24 @@ def _audit(event, *args):
 
 # ---------------------------------------------------------------- arguments prepared for a call
 
-class CArgObject:
+class CArgObject(raw.CArg):
     """A converted argument (CPython's PyCArgObject): the result of byref() and of
-    the simple types' from_param.  Holds the argument's value in its own small
-    buffer, the ffi type to pass it as, and the object it keeps alive."""
+    the simple types' from_param.  The native CArg holds the argument's value in
+    its own 16-byte slot (at ``_address``), the ffi type to pass it as
+    (``_ffi_type``), its tag, and the object it keeps alive (``_obj``)."""
 
-    __slots__ = ("_tag", "_obj", "_buffer", "_ffi_type", "_value", "__weakref__")
-
-    def __init__(self, tag, ffi_type, obj, value=None):
-        self._tag = tag
-        self._ffi_type = ffi_type
-        self._obj = obj
-        self._value = value
-        self._buffer = _ArgBuffer()
-
-    @property
-    def _address(self):
-        """Address of the argument's value, as libffi takes it."""
-        return self._buffer._b_address_
+    __slots__ = ()
 
     def __repr__(self):
         # CPython's PyCArg_repr: integer and double tags show their value,
         # pointer tags the address, every other tag ('?', 'u', 'g', ...) the object.
         tag = self._tag
-        value = self._value
         if tag in "bBhHiIlLqQ":
-            return "<cparam '%s' (%d)>" % (tag, value)
+            return "<cparam '%s' (%d)>" % (tag, raw.load(tag, self._address))
         if tag in "fd":
-            return "<cparam '%s' (%r)>" % (tag, value)
+            return "<cparam '%s' (%r)>" % (tag, raw.load(tag, self._address))
         if tag == "c":
-            ch = value[0] if isinstance(value, bytes) else value
+            ch = raw.load(tag, self._address)[0]
             if 32 <= ch < 127:
                 return "<cparam '%s' ('%s')>" % (tag, chr(ch))
             return "<cparam '%s' ('\\x%02x')>" % (tag, ch)
@@ -462,6 +450,7 @@ class CArgObject:
 
 CArgObject.__name__ = CArgObject.__qualname__ = "CArgObject"
 CArgObject.__module__ = "builtins"
+raw.bind_classes(CArgObject=CArgObject)
 
 
 class _ArgBuffer(raw.CData):
@@ -470,7 +459,7 @@ class _ArgBuffer(raw.CData):
     _rawffi_size_ = 16
 
 
-def byref(obj, offset=0):
+def byref(obj, offset=0, /):
     """A light pointer to obj's memory (plus offset), for passing as an argument."""
     if not is_cdata(obj):
         raise TypeError("byref() argument must be a ctypes instance, not '%s'" % type(obj).__name__)
@@ -478,6 +467,10 @@ def byref(obj, offset=0):
     arg = CArgObject("P", raw.FFIType.for_code("P"), obj)
     raw.store("P", arg._address, obj._b_address_ + offset)
     return arg
+
+
+if not PURE:
+    byref = raw.byref       # the same, natively (CArgObject instances)
 
 
 # ---------------------------------------------------------------- module functions

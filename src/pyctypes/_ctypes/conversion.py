@@ -15,9 +15,12 @@ import sys
 import types
 import warnings
 
-from ._native import raw
-from .basics import (ArgumentError, CArgObject, _ArgBuffer, families, is_cdata,
+from ._native import PURE, raw
+from .basics import (ArgumentError, CArgObject, _ArgBuffer, _CDataMeta, families, is_cdata,
                      is_simple_subclass, make_view, stginfo)
+from .primitive import (PyCSimpleType, _c_char_p_from_param, _c_void_p_from_param,
+                        _c_wchar_p_from_param)
+from .pointer import PyCPointerType
 
 CTYPES_MAX_ARGCOUNT = 1024
 
@@ -238,26 +241,115 @@ def result_buffer(size):
 
 class CallPlan:
     """What a call of one function needs, decided when argtypes/restype are set:
-    the converters, how the result is read, the call flags, and the call
-    interface prepared for the declared argument types."""
+    the converters, how the result is read, the call flags, the call interface
+    prepared for the declared argument types, and (unless PURE) the same as a
+    native raw.CallPlan, which the function pointer executes itself."""
 
-    __slots__ = ("converters", "rtype", "read_result", "flags")
+    __slots__ = ("converters", "rtype", "read_result", "flags", "native")
 
     def __init__(self, converters, argtypes, restype, funcflags):
         self.converters = converters
         self.rtype, self.read_result = result_plan(restype)
         self.flags = call_flags(funcflags)
-        if argtypes is not None:
-            self._prepare(argtypes)
+        cif = self._prepare(argtypes) if argtypes is not None else None
+        self.native = None
+        if not PURE:
+            self.native = native_plan(self, converters, argtypes, restype, funcflags, cif)
 
     def _prepare(self, argtypes):
         """Prepare the cif of the declared signature now, when every argtype
         is a ctypes type (what its from_param gives is passed as that type)."""
         try:
             if all(stginfo(tp) is not None for tp in argtypes):
-                call_interface(self.rtype, tuple(ffi_type_of(tp) for tp in argtypes))
+                return call_interface(self.rtype, tuple(ffi_type_of(tp) for tp in argtypes))
         except (TypeError, ValueError, RuntimeError):
             pass        # the call reports it
+        return None
+
+
+# ---------------------------------------------------------------- the native plan
+
+# The from_param functions whose checks the native call path repeats for the
+# exact types they accept (any other value still goes through from_param).
+_FROM_PARAM_KINDS = {
+    PyCSimpleType.from_param: "simple",
+    _c_char_p_from_param: "char_p",
+    _c_wchar_p_from_param: "wchar_p",
+    _c_void_p_from_param: "void_p",
+    _CDataMeta.from_param: "instance",
+    PyCPointerType.from_param: "pointer",
+}
+
+
+def is_swapped(info):
+    """A simple type of the other byte order (its format starts with '>')."""
+    return info.format is not None and info.format[:1] == ">"
+
+
+def _arg_spec(tp, converter):
+    """How the native call converts an argument declared as tp, whose
+    from_param is converter: (kind, converter, tp, ffi type, code or target)."""
+    kind = None
+    if getattr(converter, "__self__", None) is tp:
+        kind = _FROM_PARAM_KINDS.get(getattr(converter, "__func__", None))
+    info = stginfo(tp)
+    try:
+        ffi = ffi_type_of(tp)
+    except Exception:
+        ffi, kind = _FFI_SINT, None
+    extra = None
+    if info is None:
+        kind = None
+    elif kind == "simple":
+        extra = info.code
+    elif kind == "instance":
+        if issubclass(tp, families.Array):
+            kind = "array"
+        elif info.ffi_type is None:
+            kind = None
+    elif kind == "pointer":
+        extra = info.proto
+        if not isinstance(extra, type):
+            kind = None
+    return (kind or "generic", converter, tp, ffi, extra)
+
+
+def _result_spec(restype, read_result):
+    """How the native call makes the result: (kind, restype or reader, code,
+    size, checker), as result_plan decides it."""
+    if restype is NULL_RESTYPE:
+        return ("int", None, None, 0, None)
+    if restype is None:
+        return ("void", None, None, 0, None)
+    info = stginfo(restype)
+    if info is None:
+        return ("call", restype, None, 0, None)
+    checker = getattr(restype, "_check_retval_", None)
+    if info.getfunc is not None and not is_simple_subclass(restype):
+        if info.code == "O":
+            return ("object", None, "O", 0, checker)
+        if info.code != "v" and not is_swapped(info):
+            return ("simple", None, info.code, 0, checker)
+        return ("python", read_result, None, 0, None)
+    return ("instance", restype, None, info.size, checker)
+
+
+def native_plan(plan, converters, argtypes, restype, funcflags, cif):
+    """The raw.CallPlan of a CallPlan, or None when the native core cannot
+    execute this signature (the Python level then calls)."""
+    argspecs = None
+    if converters is not None:
+        argspecs = tuple(_arg_spec(tp, conv) for tp, conv in zip(tuple(argtypes), converters))
+        if len(argspecs) != len(converters):
+            return None
+    extra_args = bool(funcflags & FUNCFLAG_CDECL)
+    for result in (_result_spec(restype, plan.read_result),
+                   ("python", plan.read_result, None, 0, None)):
+        try:
+            return raw.CallPlan(argspecs, result, plan.rtype, cif, plan.flags, extra_args)
+        except (TypeError, ValueError):
+            continue
+    return None
 
 
 def callproc(address, args, plan):
@@ -327,10 +419,28 @@ def _print_error(exc):
     sys.excepthook(type(exc), exc, tb)
 
 
+def _callback_argspec(tp, read):
+    """How the native closure makes one argument: ("load", code, swapped) for
+    fundamental simple types, ("instance", tp, size) for a new instance
+    holding a copy, else ("reader", read)."""
+    info = stginfo(tp)
+    if info is not None and info.getfunc is not None and not is_simple_subclass(tp):
+        if info.code != "v":
+            return ("load", info.code, is_swapped(info))
+    elif info is not None and info.size <= ffi_type_of(tp).size:
+        return ("instance", tp, info.size)
+    return ("reader", read)
+
+
+# Result codes the native closure stores itself for exact ints and floats.
+_FAST_RESULT_CODES = frozenset("bBhHiIlLqQfdg?")
+
+
 def make_callback(callable, argtypes, restype, funcflags):
     """A CThunkObject calling ``callable`` with the arguments converted by
     argtypes, its result stored by restype's setfunc (_ctypes_alloc_callback)."""
     argtypes = tuple(argtypes)
+    rcode = None
     if restype is None:
         setfunc = None
         rtype = _FFI_VOID
@@ -342,26 +452,13 @@ def make_callback(callable, argtypes, restype, funcflags):
         setfunc = info.setfunc
         rtype = info.ffi_type
         is_pyobject = info.code == "O"
+        if info.code in _FAST_RESULT_CODES and not is_swapped(info):
+            rcode = info.code
     cif = raw.CallInterface(rtype, [ffi_type_of(tp) for tp in argtypes])
     readers = [_argument_reader(tp) for tp in argtypes]
     pointer_size = raw.sizeof_code("P")
 
-    def invoke(pargs, presult):
-        arglist = []
-        for i, read in enumerate(readers):
-            try:
-                arglist.append(read(raw.load("P", pargs + i * pointer_size)))
-            except BaseException as exc:
-                _print_error(exc)
-                return
-        try:
-            result = callable(*arglist)
-        except BaseException as exc:
-            _strip_own_frame(exc)
-            write_unraisable(exc, "on calling ctypes callback function", callable)
-            return
-        if setfunc is None:
-            return
+    def store_result(presult, result):
         try:
             keep = setfunc(presult, result)
         except BaseException as exc:
@@ -381,8 +478,37 @@ def make_callback(callable, argtypes, restype, funcflags):
                 write_unraisable(exc, "on converting result of ctypes callback function",
                                  callable)
 
+    def on_error(stage, exc):
+        if stage == "argument":
+            _print_error(exc)
+        else:
+            _strip_own_frame(exc)
+            write_unraisable(exc, "on calling ctypes callback function", callable)
+
+    def invoke(pargs, presult):
+        arglist = []
+        for i, read in enumerate(readers):
+            try:
+                arglist.append(read(raw.load("P", pargs + i * pointer_size)))
+            except BaseException as exc:
+                on_error("argument", exc)
+                return
+        try:
+            result = callable(*arglist)
+        except BaseException as exc:
+            on_error("call", exc)
+            return
+        if setfunc is not None:
+            store_result(presult, result)
+
+    flags = raw.CALL_USE_ERRNO if funcflags & FUNCFLAG_USE_ERRNO else 0
     thunk = CThunkObject()
-    thunk.closure = raw.Closure(cif, invoke)
+    if PURE:
+        thunk.closure = raw.Closure(cif, invoke, flags)
+    else:
+        argspecs = tuple(_callback_argspec(tp, read) for tp, read in zip(argtypes, readers))
+        plan = (argspecs, rcode, store_result if setfunc is not None else None, on_error)
+        thunk.closure = raw.Closure(cif, callable, flags, plan)
     thunk.callable = callable
     thunk.argtypes = argtypes
     thunk.restype = restype

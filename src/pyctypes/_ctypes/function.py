@@ -13,7 +13,7 @@ paramflags.  The call itself lives in conversion.py.
 import operator
 import sys
 
-from ._native import raw
+from ._native import PURE, raw
 from .basics import (DICTFLAG_FINAL, TYPEFLAG_ISPOINTER, ArgumentError, StgInfo, _CData,
                      _CDataMeta, keep_ref, set_stginfo, stginfo)
 from .conversion import (CTYPES_MAX_ARGCOUNT, FUNCFLAG_CDECL, FUNCFLAG_PYTHONAPI,
@@ -83,6 +83,8 @@ class PyCFuncPtrType(_CDataMeta):
             info.checker = check_restype(restype, "_restype_")
             info.restype = restype
         set_stginfo(cls, info)
+        if not PURE:
+            raw.enable_vectorcall(cls)      # calls run natively unless the class has __call__
         return cls
 
 
@@ -90,17 +92,17 @@ PyCFuncPtrType.__module__ = "_ctypes"
 
 
 class _FuncState:
-    """What an instance holds besides its address (CPython's PyCFuncPtrObject
-    fields); the call plan is derived from it and rebuilt when it changes."""
+    """What an instance holds besides its address and errcheck (CPython's
+    PyCFuncPtrObject fields); the call plan is derived from it and rebuilt
+    when it changes."""
 
-    __slots__ = ("argtypes", "converters", "restype", "errcheck", "paramflags", "callable",
+    __slots__ = ("argtypes", "converters", "restype", "paramflags", "callable",
                  "thunk", "plan")
 
     def __init__(self):
         self.argtypes = _UNSET
         self.converters = None
         self.restype = _UNSET
-        self.errcheck = None
         self.paramflags = None
         self.callable = None
         self.thunk = None
@@ -124,6 +126,12 @@ def _new_instance(cls):
     return raw.CData.__new__(cls)
 
 
+def _forget_plan(func, state):
+    """argtypes or restype changed: the next call makes a new plan."""
+    state.plan = None
+    func._fp_plan_ = None
+
+
 def _as_void_ptr(value):
     """An int as a C pointer, as PyLong_AsVoidPtr converts it."""
     if value < 0:
@@ -144,8 +152,13 @@ def _symbol_name(name):
     return name.split("\0", 1)[0]     # the C string ends at the first NUL
 
 
-class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
-    """Function Pointer"""
+class CFuncPtr(_CData, raw.FuncPtr, metaclass=PyCFuncPtrType):
+    """Function Pointer
+
+    raw.FuncPtr calls an instance natively through the native plan in its
+    ``_fp_plan_`` slot; without one (and with keyword arguments) it calls
+    ``_pycall_``, which makes the plan and stores it for the next calls,
+    unless paramflags need the Python level on every call."""
 
     __slots__ = ("_fp_state_",)
 
@@ -185,17 +198,17 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
     @property
     def errcheck(self):
         """a function to check for errors"""
-        return _state(self).errcheck
+        return self._fp_errcheck_
 
     @errcheck.setter
     def errcheck(self, value):
         if not callable(value):
             raise TypeError("the errcheck attribute must be callable")
-        _state(self).errcheck = value
+        self._fp_errcheck_ = value
 
     @errcheck.deleter
     def errcheck(self):
-        _state(self).errcheck = None
+        self._fp_errcheck_ = None
 
     @property
     def restype(self):
@@ -210,13 +223,13 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
         check_restype(value, "restype")
         state = _state(self)
         state.restype = value
-        state.plan = None
+        _forget_plan(self, state)
 
     @restype.deleter
     def restype(self):
         state = _state(self)
         state.restype = _UNSET
-        state.plan = None
+        _forget_plan(self, state)
 
     @property
     def argtypes(self):
@@ -234,13 +247,13 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
         else:
             state.converters = converters_from_argtypes(value)
             state.argtypes = value
-        state.plan = None
+        _forget_plan(self, state)
 
     @argtypes.deleter
     def argtypes(self):
         state = _state(self)
         state.argtypes, state.converters = _UNSET, None
-        state.plan = None
+        _forget_plan(self, state)
 
     # ------------------------------------------------------------ calling
 
@@ -260,9 +273,13 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
             restype = info.restype if state.restype is _UNSET else state.restype
             plan = CallPlan(converters, argtypes, restype, info.flags)
         state.plan = plan
+        if plan.native is not None and state.paramflags is None:
+            self._fp_plan_ = plan.native        # the next calls run natively
         return plan
 
-    def __call__(self, *args, **kwds):
+    def _pycall_(self, *args, **kwds):
+        """The call (PyCFuncPtr_call): paramflags, argument count, the foreign
+        call, errcheck, out-parameters."""
         state = _state(self)
         plan = state.plan or self._call_plan(state)
         numretvals = 0
@@ -278,7 +295,7 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
         if address is None:
             raise ValueError("NULL function pointer called")
         result = callproc(address, args, plan)
-        errcheck = state.errcheck
+        errcheck = self._fp_errcheck_
         if errcheck is not None:
             checked = errcheck(result, self, args)
             if checked is not args:
@@ -286,6 +303,9 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
         if numretvals:
             return _build_result(args, outmask, inoutmask, numretvals)
         return result
+
+    if PURE:
+        __call__ = _pycall_
 
     def __repr__(self):
         return "<%s object at %#x>" % (type(self).__name__, id(self))

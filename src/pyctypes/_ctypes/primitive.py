@@ -137,7 +137,6 @@ def _simple_from_param(cls, value):
     arg = CArgObject(code, raw.FFIType.for_code(_ffi_code(code)), None)
     try:
         arg._obj = setfunc_for(code)(arg._address, value)
-        arg._value = getfunc_for(code)(arg._address)
         return arg
     except (TypeError, ValueError, OverflowError):
         as_parameter = getattr(value, "_as_parameter_", _MISSING)

@@ -1,0 +1,25 @@
+// bound.h: the Python level's classes that the native call path needs to
+// recognise (bound once at import by _ctypes through bind_classes).
+#pragma once
+#include "refs.h"
+
+namespace rawffi {
+
+struct BoundClasses {
+    PyObject *argument_error = nullptr;   // ctypes.ArgumentError
+    PyTypeObject *carg = nullptr;         // CArgObject (a CArg subclass)
+    PyTypeObject *array = nullptr;        // Array
+    PyTypeObject *pointer = nullptr;      // _Pointer
+    PyTypeObject *simple = nullptr;       // _SimpleCData
+    PyTypeObject *funcptr = nullptr;      // CFuncPtr
+};
+
+// The bound classes (members NULL until bound; never freed).
+const BoundClasses &bound() noexcept;
+
+// PyObject_TypeCheck against a bound class; false while it is unbound.
+inline bool is_instance_of(PyObject *o, PyTypeObject *cls) noexcept {
+    return cls && PyObject_TypeCheck(o, cls);
+}
+
+}  // namespace rawffi

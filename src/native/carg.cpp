@@ -1,0 +1,147 @@
+// carg.cpp: the CArg type (converted call arguments) and byref().
+#include "carg.h"
+#include "bound.h"
+#include "ffitypes.h"
+#include "module.h"
+
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+namespace rawffi {
+
+PyTypeObject *CArg_Type = nullptr;
+
+namespace {
+
+PyObject *carg_new(PyTypeObject *tp, PyObject *args, PyObject *kwds) {
+    return guard([&]() -> PyObject * {
+        static const char *kwlist[] = {"tag", "ffi_type", "obj", nullptr};
+        PyObject *tag, *ft, *obj = Py_None;
+        if (!PyArg_ParseTupleAndKeywords(args, kwds, "UO|O:CArg", const_cast<char **>(kwlist),
+                                         &tag, &ft, &obj))
+            throw PyErrorSet{};
+        if (PyUnicode_GET_LENGTH(tag) != 1 || PyUnicode_READ_CHAR(tag, 0) > 127)
+            raise(PyExc_ValueError, "CArg tag must be one ASCII character");
+        if (!is_ffitype(ft)) raise(PyExc_TypeError, "CArg ffi_type must be an FFIType");
+        if (ffitype_get(ft)->type == FFI_TYPE_VOID) raise(PyExc_TypeError, "CArg ffi_type is void");
+        if (ffitype_get(ft)->size > sizeof(InlineStorage))
+            raise(PyExc_ValueError, "CArg ffi_type is larger than the 16-byte value slot");
+        Ref self = check_new(tp->tp_alloc(tp, 0));
+        CArgObject *a = as_carg(self.get());
+        a->tag = static_cast<char>(PyUnicode_READ_CHAR(tag, 0));
+        a->ffi = ffitype_get(ft);
+        a->ffitype = Ref::borrow(ft).release();
+        a->obj = obj == Py_None ? nullptr : Ref::borrow(obj).release();
+        return self.release();
+    });
+}
+
+void carg_dealloc(PyObject *o) {
+    CArgObject *a = as_carg(o);
+    Ref::steal(std::exchange(a->ffitype, nullptr)).reset();
+    Ref::steal(std::exchange(a->obj, nullptr)).reset();
+    Py_TYPE(o)->tp_free(o);
+}
+
+PyObject *get_tag(PyObject *o, void *) { return PyUnicode_FromOrdinal(as_carg(o)->tag); }
+PyObject *get_obj(PyObject *o, void *) {
+    PyObject *obj = as_carg(o)->obj;
+    return Py_NewRef(obj ? obj : Py_None);
+}
+int set_obj(PyObject *o, PyObject *value, void *) {
+    if (!value) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete _obj");
+        return -1;
+    }
+    Ref old = Ref::steal(std::exchange(as_carg(o)->obj, value == Py_None ? nullptr : Py_NewRef(value)));
+    return 0;
+}
+PyObject *get_ffitype(PyObject *o, void *) { return Py_NewRef(as_carg(o)->ffitype); }
+PyObject *get_address(PyObject *o, void *) { return PyLong_FromVoidPtr(as_carg(o)->value.bytes); }
+
+PyGetSetDef carg_getset[] = {
+    {"_tag", get_tag, nullptr, "the tag (a type code, 'P' for byref)", nullptr},
+    {"_obj", get_obj, set_obj, "the object the value points into (kept alive)", nullptr},
+    {"_ffi_type", get_ffitype, nullptr, "the FFIType the argument is passed as", nullptr},
+    {"_address", get_address, nullptr, "address of the value slot (16 bytes)", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyTypeObject carg_type = [] {
+    PyTypeObject t{};
+    t.ob_base.ob_base.ob_refcnt = 1;
+    t.tp_name = "pyctypes._rawffi.CArg";
+    t.tp_basicsize = sizeof(CArgObject);
+    t.tp_dealloc = carg_dealloc;
+    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
+    t.tp_doc = "CArg(tag, ffi_type, obj=None): a converted call argument: its value in a\n"
+               "16-byte slot (at _address), passed as ffi_type, keeping obj alive.";
+    t.tp_getset = carg_getset;
+    t.tp_new = carg_new;
+    return t;
+}();
+
+PyObject *carg_alloc(PyTypeObject *tp) {
+    // Non-GC like CPython's CArgObject; tp_alloc zeroes and counts the heap type.
+    return tp->tp_alloc(tp, 0);
+}
+
+PyObject *fn_byref(PyObject *, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
+    return guard([&]() -> PyObject * {
+        if (kwnames && PyTuple_GET_SIZE(kwnames)) raise(PyExc_TypeError, "byref() takes no keyword arguments");
+        if (nargs < 1 || nargs > 2) {
+            PyErr_Format(PyExc_TypeError, "byref expected %s %d argument%s, got %zd",
+                         nargs < 1 ? "at least" : "at most", nargs < 1 ? 1 : 2,
+                         nargs < 1 ? "" : "s", nargs);
+            throw PyErrorSet{};
+        }
+        PyObject *obj = args[0];
+        if (!is_cdata(obj)) {
+            PyErr_Format(PyExc_TypeError, "byref() argument must be a ctypes instance, not '%s'",
+                         _PyType_Name(Py_TYPE(obj)));
+            throw PyErrorSet{};
+        }
+        uintptr_t offset = 0;
+        if (nargs == 2) {
+            Ref index = check_new(PyNumber_Index(args[1]));
+            offset = static_cast<uintptr_t>(PyLong_AsUnsignedLongLongMask(index.get()));
+            if (offset == static_cast<uintptr_t>(-1) && PyErr_Occurred()) throw PyErrorSet{};
+        }
+        Ref self = check_new(carg_alloc(carg_class()));
+        CArgObject *a = as_carg(self.get());
+        a->tag = 'P';
+        a->ffi = &ffi_type_pointer;
+        a->ffitype = Py_NewRef(ffitype_for_code('P'));
+        a->obj = Py_NewRef(obj);
+        void *p = reinterpret_cast<void *>(reinterpret_cast<uintptr_t>(cdata_ptr(obj)) + offset);
+        std::memcpy(a->value.bytes, &p, sizeof p);
+        return self.release();
+    });
+}
+
+PyMethodDef carg_functions[] = {
+    {"byref", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_byref)), METH_FASTCALL | METH_KEYWORDS,
+     "byref(obj, offset=0): a CArg 'P' holding the address of obj's memory plus offset\n"
+     "(an instance of the bound CArgObject class), keeping obj."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+}  // namespace
+
+PyTypeObject *carg_class() noexcept {
+    PyTypeObject *c = bound().carg;
+    return c ? c : CArg_Type;
+}
+
+int init_carg(PyObject *module) {
+    return guard_int([&] {
+        if (PyType_Ready(&carg_type) < 0) throw PyErrorSet{};
+        CArg_Type = &carg_type;
+        if (PyModule_AddType(module, &carg_type) < 0) throw PyErrorSet{};
+        if (PyModule_AddFunctions(module, carg_functions) < 0) throw PyErrorSet{};
+        return 0;
+    });
+}
+
+}  // namespace rawffi
