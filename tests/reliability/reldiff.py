@@ -276,6 +276,7 @@ def guarded(test):
         delta["differing"] = min(delta["differing"], 1) if verdict == "passed" else 1
         merge_stats(delta, messages)
         if verdict != "passed":
-            pytest.fail("in a forked child:\n" + text, pytrace=False)
+            pytest.fail("in a forked child, last input run:\n  %s\n%s" % (last_case, text),
+                        pytrace=False)
 
     return wrapper

@@ -72,7 +72,9 @@ def test_argtypes_pointer(rel_lib, name, spec):
         value = build(spec, ct)
         if isinstance(value, int) and value:
             return "an integer address"
-        return func(value)
+        result = func(value)
+        # through a pointer to a pointer, C reads (part of) an address
+        return result if name != "LP_LP_c_int" or result == -1 else "called"
     check(op)
 
 
@@ -204,6 +206,9 @@ def test_callback_results_and_errors(restype, spec, mode):
                 raise KeyboardInterrupt("a base exception in the callback")
             return build(spec, ct)
 
+        if restype in ("c_char_p", "c_wchar_p", "LP_c_int", "py_object") and mode == "return" \
+                and spec[0] in INT_SPECS and spec[1]:
+            return "an integer address as a pointer result: reading it is a crash"
         cb = proto(py if mode != "wrong_args" else (lambda: 0))
         with Unraisable() as caught:
             try:
