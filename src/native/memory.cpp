@@ -2,6 +2,7 @@
 // at_address/view/resize/buffer_address, and the shared argument helpers.
 #include "memory.h"
 #include "module.h"
+#include "plan.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -66,9 +67,11 @@ CData *to_cdata(PyObject *o, const char *fname, const char *argname) {
 // ---------------------------------------------------------------- type slots
 PyObject *cdata_new(PyTypeObject *type, PyObject *, PyObject *) {
     return guard([&] {
-        Py_ssize_t size = type_block_size(type);
+        TypePlan *plan = plan_of(type);
+        Py_ssize_t size = plan ? plan->size : type_block_size(type);
         Ref self = check_new(type->tp_alloc(type, 0));
         CData *c = as_cdata(self.get());
+        c->b_plan = Py_XNewRef(reinterpret_cast<PyObject *>(plan));
         c->b_ptr = size <= static_cast<Py_ssize_t>(sizeof c->b_value) && inline_is_aligned(c)
                        ? c->b_value.bytes
                        : alloc_block(size);
@@ -86,6 +89,7 @@ int cdata_traverse(PyObject *self, visitproc visit, void *arg) {
     CData *c = as_cdata(self);
     Py_VISIT(c->b_base);
     Py_VISIT(c->b_objects);
+    Py_VISIT(c->b_plan);
     return 0;
 }
 
@@ -93,6 +97,7 @@ int cdata_clear(PyObject *self) {
     CData *c = as_cdata(self);
     Ref base = Ref::steal(std::exchange(c->b_base, nullptr));
     Ref objects = Ref::steal(std::exchange(c->b_objects, nullptr));
+    Ref plan = Ref::steal(std::exchange(c->b_plan, nullptr));
     return 0;
 }
 
@@ -337,9 +342,11 @@ Py_ssize_t type_block_size(PyTypeObject *cls) {
 }
 
 Ref cdata_view(PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index) {
-    Py_ssize_t size = type_block_size(cls);
+    TypePlan *plan = plan_of(cls);
+    Py_ssize_t size = plan ? plan->size : type_block_size(cls);
     Ref self = check_new(cls->tp_alloc(cls, 0));
     CData *c = as_cdata(self.get());
+    c->b_plan = Py_XNewRef(reinterpret_cast<PyObject *>(plan));
     c->b_ptr = static_cast<char *>(address);
     c->b_size = size;
     c->b_needsfree = 0;

@@ -30,11 +30,13 @@ struct CData {
     PyObject *b_objects;     // owned; the _objects keep-alive slot, or NULL
     Py_ssize_t b_index;      // index in the base's _objects
     Py_ssize_t b_length;     // element count (arrays); free for the Python level
+    PyObject *b_plan;        // owned; the TypePlan of the type when made (see plan_for), or NULL
     InlineStorage b_value;   // storage of owned blocks of at most 16 bytes
 
     bool uses_inline() const noexcept { return b_ptr == b_value.bytes; }
 };
 static_assert(offsetof(CData, b_value) % 16 == 0, "inline storage must be 16-aligned in the object");
+static_assert(sizeof(CData) == 96, "instances must stay as small as CPython's (sys.getsizeof(c_int()))");
 
 // The CData type object (set by init_memory).
 extern PyTypeObject *CData_Type;

@@ -15,4 +15,9 @@ int init_bound(PyObject *module);
 int init_carg(PyObject *module);
 int init_callplan(PyObject *module);
 int init_funcptr(PyObject *module);
+int init_plan(PyObject *module);
+int init_fallback(PyObject *module);
+int init_simple(PyObject *module);
+int init_array(PyObject *module);
+int init_pointer(PyObject *module);
 }  // namespace rawffi

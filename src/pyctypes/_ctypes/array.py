@@ -19,7 +19,7 @@ import sys
 import types
 import weakref
 
-from ._native import raw
+from ._native import PURE, bind_native, native_bases, raw
 from .basics import (StgInfo, _CData, _CDataMeta, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
                      TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, cdata_set, is_cdata, keep_ref,
                      make_view, set_stginfo, stginfo, value_getter)
@@ -218,7 +218,7 @@ class PyCArrayType(_CDataMeta):
 
     def __new__(mcls, name, bases, namespace, **kwds):
         cls = super().__new__(mcls, name, bases, namespace, **kwds)
-        if bases == (_CData,):
+        if _CData in bases:
             return cls              # the abstract base Array itself
         info = _array_stginfo(cls)
         set_stginfo(cls, info)
@@ -271,7 +271,7 @@ def _get_slice(self, index):
     return [_get_item(self, i) for i in span]
 
 
-class Array(_CData, metaclass=PyCArrayType):
+class Array(_CData, *native_bases("ArrayBase"), metaclass=PyCArrayType):
     """Abstract base class for arrays: make array types with `ctypes_type * length`
     or by subclassing with _type_ and _length_."""
 
@@ -315,6 +315,11 @@ class Array(_CData, metaclass=PyCArrayType):
     def __delitem__(self, index):
         raise TypeError("Array does not support item deletion")
 
+
+if not PURE:
+    # int indices, __init__ and iteration run natively from the type's plan
+    bind_native(Array, raw.ArrayBase, "__init__", "__getitem__", "__setitem__", "__delitem__",
+                "__iter__")
 
 Array.__module__ = "_ctypes"
 PyCArrayType.__module__ = "_ctypes"

@@ -74,7 +74,7 @@ class StgInfo:
         self.restype = None
         self.checker = None
         self.converters = None
-        self.extra = None       # free for a family's own data
+        self.extra = None       # a family's own data (simple types: True if byte-swapped)
 
     def copy(self):
         new = StgInfo()
@@ -102,6 +102,44 @@ def set_stginfo(tp, info):
     type.__setattr__(tp, "_rawffi_size_", info.size)
     if info.format is not None:
         type.__setattr__(tp, "_rawffi_pep3118_", (info.format, pep3118_itemsize(tp, info), tuple(info.shape)))
+    update_native_plan(tp, info)
+
+
+def update_native_plan(tp, info):
+    """Give the native core the plan of tp (``_rawffi_plan_``, a raw.TypePlan
+    made from its StgInfo), which its fast slots read; again whenever the
+    StgInfo changes.  None in PURE mode, nor for classes that are not ctypes
+    types (a metaclass called with other bases)."""
+    if not PURE and issubclass(tp, raw.CData):
+        old = tp.__dict__.get("_rawffi_plan_")
+        type.__setattr__(tp, "_rawffi_plan_", _native_plan(tp, info))
+        if old is not None:
+            old.retire()
+
+
+def _native_plan(tp, info):
+    f = families
+    options = {}
+    if info.code is not None:
+        kind = "simple_subclass" if is_simple_subclass(tp) else "simple"
+        options = {"code": info.code, "swapped": bool(info.extra)}
+    elif isinstance(tp, f.PyCArrayType):
+        kind = "array"
+        options = {"item": info.proto, "itemsize": info.extra.itemsize}
+    elif isinstance(tp, f.PyCPointerType):
+        kind = "pointer"
+        options = {"item": info.proto}
+    elif isinstance(tp, f.UnionType):
+        kind = "union"
+    elif isinstance(tp, f.PyCStructType):
+        kind = "struct"
+    elif isinstance(tp, f.PyCFuncPtrType):
+        kind = "funcptr"
+    else:
+        kind = "other"
+    if kind in ("struct", "union"):
+        options = {"final": bool(info.flags & DICTFLAG_FINAL)}
+    return raw.TypePlan(tp, kind, info.size, info.align, info.length, info.flags, **options)
 
 
 def pep3118_itemsize(tp, info):
@@ -124,6 +162,7 @@ class _Families:
     fills this in once all are loaded (bind_families), keeping imports out of
     the per-operation functions below."""
     _SimpleCData = PyCSimpleType = PyCPointerType = Array = None
+    PyCArrayType = PyCStructType = UnionType = PyCFuncPtrType = None
 
 
 families = _Families()

@@ -12,10 +12,10 @@ target under key "1" and what the target keeps under key "0".  ``contents``
 and items are views whose ``_b_base_`` is the pointer itself.
 """
 
-from ._native import raw
+from ._native import PURE, bind_native, native_bases, raw
 from .basics import (StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_set,
                      get_container, get_kept_objects, is_cdata, keep_ref, make_view, set_stginfo,
-                     stginfo, value_getter)
+                     stginfo, update_native_plan, value_getter)
 from .array import Array, caller_module, has_index, ssize_index, type_name
 
 _WCHAR_SIZE = raw.sizeof_code("u")
@@ -46,7 +46,7 @@ class PyCPointerType(_CDataMeta):
 
     def __new__(mcls, name, bases, namespace, **kwds):
         cls = super().__new__(mcls, name, bases, namespace, **kwds)
-        if bases == (_CData,):
+        if _CData in bases:
             return cls              # the abstract base _Pointer itself
         info = StgInfo(size=raw.sizeof_code("P"), align=raw.alignof_code("P"), length=1,
                        ffi_type=raw.FFIType.for_code("P"), flags=TYPEFLAG_ISPOINTER)
@@ -65,6 +65,7 @@ class PyCPointerType(_CDataMeta):
             raise TypeError("abstract class")
         _check_proto(ctype)
         info.proto = ctype
+        update_native_plan(cls, info)
         type.__setattr__(cls, "_type_", ctype)
 
     def from_param(cls, value):
@@ -177,7 +178,7 @@ def _get_slice(self, index):
     return [_get_item(self, start + k * step) for k in range(length)]
 
 
-class _Pointer(_CData, metaclass=PyCPointerType):
+class _Pointer(_CData, *native_bases("PointerBase"), metaclass=PyCPointerType):
     """Base class of pointer types: make them with POINTER(ctypes_type)."""
 
     __slots__ = ()
@@ -238,6 +239,11 @@ class _Pointer(_CData, metaclass=PyCPointerType):
         ssize_index(index)
         raise TypeError("Pointer does not support item deletion")
 
+
+if not PURE:
+    # int indices, contents and __init__ run natively from the type's plan
+    bind_native(_Pointer, raw.PointerBase, "__init__", "__getitem__", "__setitem__",
+                "__delitem__", "contents")
 
 _Pointer.__module__ = "_ctypes"
 PyCPointerType.__module__ = "_ctypes"

@@ -7,7 +7,7 @@ takes its getfunc/setfunc from the row; fields, array items, pointer targets,
 function results and callback arguments all read and write through them.
 """
 
-from ._native import raw
+from ._native import PURE, bind_native, native_bases, raw
 from .basics import (TYPEFLAG_ISPOINTER, CArgObject, StgInfo, _CData, _CDataMeta, is_cdata,
                      is_simple_subclass, keep_ref, set_stginfo, stginfo)
 
@@ -247,12 +247,14 @@ def simple_stginfo(code, swapped=False):
     """The plan of a simple type of this code."""
     size = raw.sizeof_code(_ffi_code(code))
     letter = _FORMAT_LETTER.get(code, code)
-    return StgInfo(size=size, align=raw.alignof_code(_ffi_code(code)), length=0, proto=code,
+    info = StgInfo(size=size, align=raw.alignof_code(_ffi_code(code)), length=0, proto=code,
                    code=code, getfunc=getfunc_for(code, swapped),
                    setfunc=setfunc_for(code, swapped),
                    ffi_type=raw.FFIType.for_code(_ffi_code(code)),
                    flags=TYPEFLAG_ISPOINTER if code in "zZP" else 0,
                    format=(">" if swapped else "<") + letter)
+    info.extra = swapped
+    return info
 
 
 class PyCSimpleType(_CDataMeta):
@@ -260,7 +262,7 @@ class PyCSimpleType(_CDataMeta):
 
     def __new__(mcls, name, bases, namespace, **kwds):
         cls = super().__new__(mcls, name, bases, namespace, **kwds)
-        if bases == (_CData,):
+        if _CData in bases:
             return cls          # the abstract base _SimpleCData itself
         code = _check_type_code(cls)
         set_stginfo(cls, simple_stginfo(code))
@@ -290,7 +292,20 @@ def _make_swapped_type(mcls, cls, code):
 
 # ---------------------------------------------------------------- the instances
 
-class _SimpleCData(_CData, metaclass=PyCSimpleType):
+def _get_value(self):
+    return stginfo(type(self)).getfunc(self._b_address_)
+
+
+def _set_value(self, value):
+    keep = stginfo(type(self)).setfunc(self._b_address_, value)
+    keep_ref(self, 0, keep)
+
+
+def _del_value(self):
+    raise TypeError("can't delete attribute")
+
+
+class _SimpleCData(_CData, *native_bases("SimpleBase"), metaclass=PyCSimpleType):
     """XXX to be provided"""
 
     __slots__ = ()
@@ -301,21 +316,9 @@ class _SimpleCData(_CData, metaclass=PyCSimpleType):
         if len(args) > 1:
             raise TypeError("__init__ expected at most 1 argument, got %d" % len(args))
         if args:
-            self.value = args[0]
+            _set_value(self, args[0])
 
-    @property
-    def value(self):
-        """current value"""
-        return stginfo(type(self)).getfunc(self._b_address_)
-
-    @value.setter
-    def value(self, value):
-        keep = stginfo(type(self)).setfunc(self._b_address_, value)
-        keep_ref(self, 0, keep)
-
-    @value.deleter
-    def value(self):
-        raise TypeError("can't delete attribute")
+    value = property(_get_value, _set_value, _del_value, "current value")
 
     def __repr__(self):
         if is_simple_subclass(type(self)):
@@ -330,6 +333,9 @@ class _SimpleCData(_CData, metaclass=PyCSimpleType):
             return self
         return self.value
 
+
+if not PURE:
+    bind_native(_SimpleCData, raw.SimpleBase, "__init__", "value")
 
 _SimpleCData.__module__ = "_ctypes"
 PyCSimpleType.__module__ = "_ctypes"

@@ -1,0 +1,214 @@
+// array.cpp: ArrayBase, the native slots of arrays (int item get/set, __init__, iteration),
+// and ArrayIter, the iterator over an array's items.
+#include "fallback.h"
+#include "item.h"
+#include "module.h"
+#include "plan.h"
+
+namespace rawffi {
+namespace {
+
+PyObject *array_subscript(PyObject *self, PyObject *index);
+
+// The array plan of self's type, or NULL (the Python level then does the work).
+TypePlan *array_plan(PyObject *self) noexcept {
+    TypePlan *plan = plan_for(self);
+    return plan && plan->kind == PlanKind::Array && plan->item ? plan : nullptr;
+}
+
+// An int index, made non-negative and checked as Array_item does.
+Py_ssize_t item_index(TypePlan *plan, PyObject *index) {
+    Py_ssize_t i = PyNumber_AsSsize_t(index, PyExc_IndexError);
+    if (i == -1 && PyErr_Occurred()) [[unlikely]] throw PyErrorSet{};
+    if (i < 0) i += plan->length;
+    if (i < 0 || i >= plan->length) [[unlikely]] raise(PyExc_IndexError, "invalid index");
+    return i;
+}
+
+Ref get_item(TypePlan *plan, PyObject *self, Py_ssize_t i) {
+    return get_value(item_plan_of(plan), plan->item, as_cdata(self)->b_ptr + i * plan->itemsize,
+                     as_cdata(self), i);
+}
+
+// Store item i natively; false if the Python level must (nothing done then).
+bool set_item(TypePlan *plan, PyObject *self, Py_ssize_t i, PyObject *value) {
+    return set_value(item_plan_of(plan), plan->item, as_cdata(self)->b_ptr + i * plan->itemsize,
+                     plan->itemsize, value, as_cdata(self), i);
+}
+
+bool is_index(PyObject *o) noexcept { return PyLong_CheckExact(o) || PyIndex_Check(o); }
+
+PyObject *array_subscript(PyObject *self, PyObject *index) {
+    return guard([&] {
+        TypePlan *plan = array_plan(self);
+        if (plan && is_index(index)) [[likely]]
+            return get_item(plan, self, item_index(plan, index)).release();
+        return call_fallback(Fallback::ArrayGetItem, self, {index}).release();
+    });
+}
+
+PyObject *array_item(PyObject *self, Py_ssize_t i) {
+    return guard([&] {
+        TypePlan *plan = array_plan(self);
+        if (!plan) [[unlikely]] {
+            Ref index = check_new(PyLong_FromSsize_t(i));
+            return call_fallback(Fallback::ArrayGetItem, self, {index.get()}).release();
+        }
+        if (i < 0 || i >= plan->length) raise(PyExc_IndexError, "invalid index");
+        return get_item(plan, self, i).release();
+    });
+}
+
+int array_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
+    return guard_int([&] {
+        if (!value) [[unlikely]] {
+            call_fallback(Fallback::ArrayDelItem, self, {index});
+            return 0;
+        }
+        TypePlan *plan = array_plan(self);
+        if (plan && is_index(index)) [[likely]] {
+            if (set_item(plan, self, item_index(plan, index), value)) return 0;
+        }
+        call_fallback(Fallback::ArraySetItem, self, {index, value});
+        return 0;
+    });
+}
+
+// CPython's Array_init: item i = args[i]; keywords are ignored.
+int array_init(PyObject *self, PyObject *args, PyObject *) {
+    return guard_int([&] {
+        Py_ssize_t n = PyTuple_GET_SIZE(args);
+        if (n == 0) return 0;
+        TypePlan *plan = array_plan(self);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *value = PyTuple_GET_ITEM(args, i);
+            if (plan && i < plan->length && set_item(plan, self, i, value)) [[likely]] continue;
+            Ref index = check_new(PyLong_FromSsize_t(i));
+            call_fallback(Fallback::ArraySetItem, self, {index.get(), value});
+        }
+        return 0;
+    });
+}
+
+// ---------------------------------------------------------------- iteration
+struct ArrayIter {
+    PyObject_HEAD
+    PyObject *array;      // owned; NULL once exhausted
+    PyObject *item_plan;  // owned TypePlan of the item type, or NULL
+    PyTypeObject *item;   // borrowed from the array's plan, which the array's type keeps
+    Py_ssize_t index;
+    Py_ssize_t length;
+    Py_ssize_t itemsize;
+};
+
+ArrayIter *as_iter(PyObject *o) noexcept { return reinterpret_cast<ArrayIter *>(o); }
+
+int iter_traverse(PyObject *self, visitproc visit, void *arg) {
+    Py_VISIT(as_iter(self)->array);
+    Py_VISIT(as_iter(self)->item_plan);
+    return 0;
+}
+
+int iter_clear(PyObject *self) {
+    Ref array = Ref::steal(std::exchange(as_iter(self)->array, nullptr));
+    Ref plan = Ref::steal(std::exchange(as_iter(self)->item_plan, nullptr));
+    return 0;
+}
+
+void iter_dealloc(PyObject *self) {
+    PyObject_GC_UnTrack(self);
+    iter_clear(self);
+    PyObject_GC_Del(self);
+}
+
+PyObject *iter_next(PyObject *self) {
+    ArrayIter *it = as_iter(self);
+    if (!it->array || it->index >= it->length) [[unlikely]] {
+        Ref done = Ref::steal(std::exchange(it->array, nullptr));
+        return nullptr;
+    }
+    Py_ssize_t i = it->index++;
+    char *address = as_cdata(it->array)->b_ptr + i * it->itemsize;
+    auto *plan = reinterpret_cast<TypePlan *>(it->item_plan);
+    if (plan && plan->converts()) [[likely]] return plan->code->load(address, plan->swapped);
+    return guard([&] { return get_value(plan, it->item, address, as_cdata(it->array), i).release(); });
+}
+
+PyObject *iter_length_hint(PyObject *self, PyObject *) {
+    ArrayIter *it = as_iter(self);
+    return PyLong_FromSsize_t(it->array ? it->length - it->index : 0);
+}
+
+PyMethodDef iter_methods[] = {
+    {"__length_hint__", iter_length_hint, METH_NOARGS, "Private method returning an estimate of len(list(it))."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyTypeObject array_iter_type = [] {
+    PyTypeObject t{};
+    t.ob_base.ob_base.ob_refcnt = 1;
+    t.tp_name = "pyctypes._rawffi.ArrayIter";
+    t.tp_basicsize = sizeof(ArrayIter);
+    t.tp_dealloc = iter_dealloc;
+    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
+    t.tp_doc = "Iterator over the items of a ctypes array.";
+    t.tp_traverse = iter_traverse;
+    t.tp_clear = iter_clear;
+    t.tp_iter = PyObject_SelfIter;
+    t.tp_iternext = iter_next;
+    t.tp_methods = iter_methods;
+    return t;
+}();
+
+PyObject *array_iter(PyObject *self) {
+    // A subclass reading items its own way is iterated through its __getitem__.
+    PyMappingMethods *mapping = Py_TYPE(self)->tp_as_mapping;
+    TypePlan *plan = array_plan(self);
+    if (!plan || !mapping || mapping->mp_subscript != array_subscript) [[unlikely]]
+        return PySeqIter_New(self);
+    ArrayIter *it = PyObject_GC_New(ArrayIter, &array_iter_type);
+    if (!it) return nullptr;
+    it->array = Py_NewRef(self);
+    it->item_plan = Py_XNewRef(reinterpret_cast<PyObject *>(item_plan_of(plan)));
+    it->item = plan->item;
+    it->index = 0;
+    it->length = plan->length;
+    it->itemsize = plan->itemsize;
+    PyObject_GC_Track(it);
+    return reinterpret_cast<PyObject *>(it);
+}
+
+PyMappingMethods array_as_mapping = {nullptr, array_subscript, array_ass_subscript};
+PySequenceMethods array_as_sequence = [] {
+    PySequenceMethods m{};
+    m.sq_item = array_item;
+    return m;
+}();
+
+PyTypeObject array_base = [] {
+    PyTypeObject t{};
+    t.ob_base.ob_base.ob_refcnt = 1;
+    t.tp_name = "pyctypes._rawffi.ArrayBase";
+    t.tp_basicsize = sizeof(CData);
+    t.tp_as_sequence = &array_as_sequence;
+    t.tp_as_mapping = &array_as_mapping;
+    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
+    t.tp_doc = "Native slots of arrays: int item get/set, __init__, iteration (read from the type's plan).";
+    t.tp_iter = array_iter;
+    t.tp_init = array_init;
+    return t;
+}();
+
+}  // namespace
+
+int init_array(PyObject *module) {
+    return guard_int([&] {
+        array_base.tp_base = CData_Type;
+        if (PyType_Ready(&array_base) < 0) throw PyErrorSet{};
+        if (PyType_Ready(&array_iter_type) < 0) throw PyErrorSet{};
+        if (PyModule_AddType(module, &array_base) < 0) throw PyErrorSet{};
+        return 0;
+    });
+}
+
+}  // namespace rawffi

@@ -1,0 +1,107 @@
+// fallback.cpp: the registry of Python-level fallbacks and the calls into them.
+#include "fallback.h"
+#include "module.h"
+
+#include <cstring>
+#include <vector>
+
+namespace rawffi {
+namespace {
+
+struct Entry {
+    const char *owner;  // tp_name of the native type, without "pyctypes._rawffi."
+    const char *name;   // the attribute the native slot replaces
+};
+
+constexpr Entry kEntries[] = {
+    {"SimpleBase", "__init__"},   {"SimpleBase", "value"},
+    {"ArrayBase", "__init__"},    {"ArrayBase", "__getitem__"},
+    {"ArrayBase", "__setitem__"}, {"ArrayBase", "__delitem__"},
+    {"PointerBase", "__new__"},   {"PointerBase", "__init__"},
+    {"PointerBase", "__getitem__"}, {"PointerBase", "__setitem__"},
+    {"PointerBase", "__delitem__"}, {"PointerBase", "contents"},
+    {"StructBase", "__new__"},    {"StructBase", "__init__"},
+    {"Field", "__get__"},         {"Field", "__set__"},
+};
+static_assert(std::size(kEntries) == static_cast<size_t>(Fallback::Count));
+
+constexpr char kPrefix[] = "pyctypes._rawffi.";
+
+// The registered callables, owned; deliberately never freed (slots may run
+// until the process ends).
+PyObject *g_fallbacks[static_cast<int>(Fallback::Count)];
+
+PyObject *get(Fallback f) {
+    PyObject *fn = g_fallbacks[static_cast<int>(f)];
+    if (!fn) [[unlikely]] {
+        const Entry &e = kEntries[static_cast<int>(f)];
+        PyErr_Format(PyExc_SystemError, "no Python fallback registered for %s.%s", e.owner, e.name);
+        throw PyErrorSet{};
+    }
+    return fn;
+}
+
+PyObject *fn_set_fallback(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
+    return guard([&] {
+        if (nargs != 3) raise(PyExc_TypeError, "set_fallback(native_type, name, method) takes 3 arguments");
+        if (!PyType_Check(args[0])) raise(PyExc_TypeError, "set_fallback(): native_type must be a type");
+        const char *owner = reinterpret_cast<PyTypeObject *>(args[0])->tp_name;
+        if (std::strncmp(owner, kPrefix, sizeof kPrefix - 1) == 0) owner += sizeof kPrefix - 1;
+        const char *name = PyUnicode_Check(args[1]) ? PyUnicode_AsUTF8(args[1]) : nullptr;
+        if (!name) raise(PyExc_TypeError, "set_fallback(): name must be a str");
+        for (size_t i = 0; i < std::size(kEntries); i++) {
+            if (std::strcmp(kEntries[i].owner, owner) == 0 && std::strcmp(kEntries[i].name, name) == 0) {
+                Ref old = Ref::steal(g_fallbacks[i]);
+                g_fallbacks[i] = Ref::borrow(args[2]).release();
+                Py_RETURN_NONE;
+            }
+        }
+        PyErr_Format(PyExc_ValueError, "%s.%s has no fallback", owner, name);
+        throw PyErrorSet{};
+    });
+}
+
+PyMethodDef fallback_functions[] = {
+    {"set_fallback", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_set_fallback)),
+     METH_FASTCALL,
+     "set_fallback(native_type, name, method): the Python method a native slot hands over to."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+}  // namespace
+
+Ref call_fallback(Fallback f, PyObject *self, std::initializer_list<PyObject *> args) {
+    PyObject *stack[4];
+    if (args.size() >= std::size(stack)) [[unlikely]] raise(PyExc_SystemError, "too many fallback arguments");
+    size_t n = 0;
+    stack[n++] = self;
+    for (PyObject *a : args) stack[n++] = a;
+    return check_new(PyObject_Vectorcall(get(f), stack, n, nullptr));
+}
+
+Ref call_fallback_tuple(Fallback f, PyObject *self, PyObject *args, PyObject *kwargs) {
+    PyObject *fn = get(f);
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    std::vector<PyObject *> stack(static_cast<size_t>(nargs) + 1);
+    stack[0] = self;
+    for (Py_ssize_t i = 0; i < nargs; i++) stack[i + 1] = PyTuple_GET_ITEM(args, i);
+    return check_new(PyObject_VectorcallDict(fn, stack.data(), stack.size(), kwargs));
+}
+
+Ref fallback_get(Fallback f, PyObject *self) {
+    PyObject *descr = get(f);
+    descrgetfunc get_fn = Py_TYPE(descr)->tp_descr_get;
+    if (!get_fn) [[unlikely]] return Ref::borrow(descr);
+    return check_new(get_fn(descr, self, reinterpret_cast<PyObject *>(Py_TYPE(self))));
+}
+
+void fallback_set(Fallback f, PyObject *self, PyObject *value) {
+    PyObject *descr = get(f);
+    descrsetfunc set_fn = Py_TYPE(descr)->tp_descr_set;
+    if (!set_fn) [[unlikely]] raise(PyExc_AttributeError, "read-only attribute");
+    if (set_fn(descr, self, value) < 0) throw PyErrorSet{};
+}
+
+int init_fallback(PyObject *module) { return PyModule_AddFunctions(module, fallback_functions); }
+
+}  // namespace rawffi

@@ -1,0 +1,75 @@
+// plan.h: TypePlan, the native plan of a ctypes type, made by the Python level from its
+// StgInfo and attached to the class as _rawffi_plan_; the fast slots read it.
+#pragma once
+#include "access.h"
+#include "memory.h"
+#include "refs.h"
+
+namespace rawffi {
+
+enum class PlanKind : unsigned char {
+    Simple,          // a fundamental simple type (c_int): values convert to Python objects
+    SimpleSubclass,  // a subclass of one (class MyInt(c_int)): read back as instances
+    Struct,
+    Union,
+    Array,
+    Pointer,
+    FuncPtr,
+    Other,
+};
+
+struct TypePlan {
+    PyObject_HEAD
+    PyTypeObject *type;     // owned: the class the plan was made for
+    PyTypeObject *item;     // owned: array item / pointer target type, or NULL
+    PyObject *item_plan;    // owned: the item type's plan when this one was made, or NULL
+    PyObject *init;         // owned: struct/union: tuple of the (name, field) pairs __init__
+                            // fills positionally, or NULL
+    const CodeInfo *code;   // simple types: the type code's row (NULL for 'v': no native row)
+    Py_ssize_t size;
+    Py_ssize_t align;
+    Py_ssize_t length;      // array length / number of fields; 0: instances keep no dict
+    Py_ssize_t itemsize;    // arrays: the item size fixed when the type was made
+    unsigned long flags;    // StgInfo flags when the plan was made
+    PlanKind kind;
+    bool swapped;           // simple types: byte-swapped (__ctype_be__ on little-endian)
+    bool final;             // struct/union: the type was final when the plan was made
+    bool retired;           // replaced by a newer plan of the type (instances may still hold it)
+
+    // Reading one gives a Python value (CPython's getfunc of a non-subclass simple type).
+    bool converts() const noexcept { return kind == PlanKind::Simple && code; }
+    // Python values are stored through the code's row (any simple type but 'v').
+    bool stores_values() const noexcept {
+        return (kind == PlanKind::Simple || kind == PlanKind::SimpleSubclass) && code;
+    }
+};
+
+extern PyTypeObject *TypePlan_Type;
+
+// The plan of a type as stginfo() finds it (through the MRO), or NULL; never sets an error.
+TypePlan *plan_of(PyTypeObject *type) noexcept;
+
+// The plan a type made itself (own_stginfo), or NULL.
+inline TypePlan *own_plan(PyTypeObject *type) noexcept {
+    TypePlan *plan = plan_of(type);
+    return plan && plan->type == type ? plan : nullptr;
+}
+
+// The plan of an instance's type: the one it was made with when that is still
+// current (no type lookup), else plan_of(its type).
+inline TypePlan *plan_for(PyObject *self) noexcept {
+    auto *plan = reinterpret_cast<TypePlan *>(reinterpret_cast<CData *>(self)->b_plan);
+    if (plan && plan->type == Py_TYPE(self) && !plan->retired) [[likely]] return plan;
+    return plan_of(Py_TYPE(self));
+}
+
+// The current plan of a plan's item type (arrays, pointers), or NULL.
+inline TypePlan *item_plan_of(TypePlan *plan) noexcept {
+    auto *item_plan = reinterpret_cast<TypePlan *>(plan->item_plan);
+    if (item_plan && !item_plan->retired) [[likely]] return item_plan;
+    return plan->item ? plan_of(plan->item) : nullptr;
+}
+
+int init_plan(PyObject *module);
+
+}  // namespace rawffi

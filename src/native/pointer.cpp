@@ -1,0 +1,139 @@
+// pointer.cpp: PointerBase, the native slots of pointers: int item get/set, contents, __init__.
+#include "fallback.h"
+#include "item.h"
+#include "keepalive.h"
+#include "module.h"
+#include "plan.h"
+
+#include <cstring>
+
+namespace rawffi {
+namespace {
+
+// The pointer plan of self's type (with a target type), or NULL.
+TypePlan *pointer_plan(PyObject *self) noexcept {
+    TypePlan *plan = plan_for(self);
+    return plan && plan->kind == PlanKind::Pointer && plan->item ? plan : nullptr;
+}
+
+// The address the pointer holds; ValueError for NULL.
+char *target(PyObject *self) {
+    char *address;
+    std::memcpy(&address, cdata_ptr(self), sizeof address);
+    if (!address) [[unlikely]] raise(PyExc_ValueError, "NULL pointer access");
+    return address;
+}
+
+bool is_index(PyObject *o) noexcept { return PyLong_CheckExact(o) || PyIndex_Check(o); }
+
+Py_ssize_t to_index(PyObject *index) {
+    Py_ssize_t i = PyNumber_AsSsize_t(index, PyExc_IndexError);
+    if (i == -1 && PyErr_Occurred()) [[unlikely]] throw PyErrorSet{};
+    return i;
+}
+
+PyObject *pointer_subscript(PyObject *self, PyObject *index) {
+    return guard([&] {
+        TypePlan *plan = pointer_plan(self);
+        TypePlan *item_plan = plan ? item_plan_of(plan) : nullptr;
+        if (item_plan && is_index(index)) [[likely]] {
+            Py_ssize_t i = to_index(index);
+            char *address = target(self) + i * item_plan->size;
+            return get_value(item_plan, plan->item, address, as_cdata(self), i).release();
+        }
+        return call_fallback(Fallback::PointerGetItem, self, {index}).release();
+    });
+}
+
+int pointer_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
+    return guard_int([&] {
+        if (!value) [[unlikely]] {
+            call_fallback(Fallback::PointerDelItem, self, {index});
+            return 0;
+        }
+        TypePlan *plan = pointer_plan(self);
+        TypePlan *item_plan = plan ? item_plan_of(plan) : nullptr;
+        if (item_plan && is_index(index)) [[likely]] {
+            Py_ssize_t i = to_index(index);
+            char *address = target(self) + i * item_plan->size;
+            if (set_value(item_plan, plan->item, address, item_plan->size, value, as_cdata(self), i))
+                return 0;
+        }
+        call_fallback(Fallback::PointerSetItem, self, {index, value});
+        return 0;
+    });
+}
+
+PyObject *get_contents(PyObject *self, void *) {
+    return guard([&] {
+        TypePlan *plan = pointer_plan(self);
+        if (!plan) [[unlikely]] return fallback_get(Fallback::PointerContents, self).release();
+        return cdata_view(plan->item, target(self), self, 0).release();
+    });
+}
+
+// CPython's Pointer_set_contents: point to value, keeping it (key "1") and what
+// it keeps (key "0") alive.
+void set_contents(PyObject *self, PyObject *value) {
+    if (!value || !is_cdata(value) || !pointer_plan(self)) [[unlikely]] {
+        fallback_set(Fallback::PointerContents, self, value);
+        return;
+    }
+    void *address = cdata_ptr(value);
+    std::memcpy(cdata_ptr(self), &address, sizeof address);
+    keep_ref(as_cdata(self), 1, Ref::borrow(value));
+    keep_ref(as_cdata(self), 0, Ref::borrow(kept_objects(as_cdata(value))));
+}
+
+int set_contents_slot(PyObject *self, PyObject *value, void *) {
+    return guard_int([&] {
+        set_contents(self, value);
+        return 0;
+    });
+}
+
+// CPython's Pointer_init: at most one positional value; keywords are ignored.
+int pointer_init(PyObject *self, PyObject *args, PyObject *) {
+    return guard_int([&] {
+        Py_ssize_t n = PyTuple_GET_SIZE(args);
+        if (n > 1) [[unlikely]] {
+            PyErr_Format(PyExc_TypeError, "POINTER expected at most 1 argument, got %zd", n);
+            throw PyErrorSet{};
+        }
+        if (n == 1) set_contents(self, PyTuple_GET_ITEM(args, 0));
+        return 0;
+    });
+}
+
+PyGetSetDef pointer_getset[] = {
+    {"contents", get_contents, set_contents_slot, "the object this pointer points to (read-write)", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyMappingMethods pointer_as_mapping = {nullptr, pointer_subscript, pointer_ass_subscript};
+
+PyTypeObject pointer_base = [] {
+    PyTypeObject t{};
+    t.ob_base.ob_base.ob_refcnt = 1;
+    t.tp_name = "pyctypes._rawffi.PointerBase";
+    t.tp_basicsize = sizeof(CData);
+    t.tp_as_mapping = &pointer_as_mapping;
+    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
+    t.tp_doc = "Native slots of pointers: int item get/set, contents, __init__ (read from the type's plan).";
+    t.tp_getset = pointer_getset;
+    t.tp_init = pointer_init;
+    return t;
+}();
+
+}  // namespace
+
+int init_pointer(PyObject *module) {
+    return guard_int([&] {
+        pointer_base.tp_base = CData_Type;
+        if (PyType_Ready(&pointer_base) < 0) throw PyErrorSet{};
+        if (PyModule_AddType(module, &pointer_base) < 0) throw PyErrorSet{};
+        return 0;
+    });
+}
+
+}  // namespace rawffi

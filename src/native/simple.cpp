@@ -1,0 +1,76 @@
+// simple.cpp: SimpleBase, the native slots of simple types (_SimpleCData): `value` and __init__.
+#include "fallback.h"
+#include "keepalive.h"
+#include "module.h"
+#include "plan.h"
+
+namespace rawffi {
+namespace {
+
+PyObject *get_value(PyObject *self, void *) {
+    TypePlan *plan = plan_for(self);
+    if (plan && plan->stores_values()) [[likely]]
+        return plan->code->load(cdata_ptr(self), plan->swapped);
+    return guard([&] { return fallback_get(Fallback::SimpleValue, self).release(); });
+}
+
+// CPython's Simple_set_value: the code's setter, its keep-alive at index 0.
+void set_value(PyObject *self, PyObject *value) {
+    TypePlan *plan = plan_for(self);
+    if (value && plan && plan->stores_values()) [[likely]] {
+        Ref keep = check_new(plan->code->store(cdata_ptr(self), value, plan->swapped));
+        keep_ref(as_cdata(self), 0, std::move(keep));
+        return;
+    }
+    fallback_set(Fallback::SimpleValue, self, value);
+}
+
+int set_value_slot(PyObject *self, PyObject *value, void *) {
+    return guard_int([&] {
+        set_value(self, value);
+        return 0;
+    });
+}
+
+// CPython's Simple_init: at most one positional value; keywords are ignored.
+int simple_init(PyObject *self, PyObject *args, PyObject *) {
+    return guard_int([&] {
+        Py_ssize_t n = PyTuple_GET_SIZE(args);
+        if (n > 1) [[unlikely]] {
+            PyErr_Format(PyExc_TypeError, "__init__ expected at most 1 argument, got %zd", n);
+            throw PyErrorSet{};
+        }
+        if (n == 1) set_value(self, PyTuple_GET_ITEM(args, 0));
+        return 0;
+    });
+}
+
+PyGetSetDef simple_getset[] = {
+    {"value", get_value, set_value_slot, "current value", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyTypeObject simple_base = [] {
+    PyTypeObject t{};
+    t.ob_base.ob_base.ob_refcnt = 1;
+    t.tp_name = "pyctypes._rawffi.SimpleBase";
+    t.tp_basicsize = sizeof(CData);
+    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
+    t.tp_doc = "Native slots of simple types: value, __init__ (read from the type's plan).";
+    t.tp_getset = simple_getset;
+    t.tp_init = simple_init;
+    return t;
+}();
+
+}  // namespace
+
+int init_simple(PyObject *module) {
+    return guard_int([&] {
+        simple_base.tp_base = CData_Type;
+        if (PyType_Ready(&simple_base) < 0) throw PyErrorSet{};
+        if (PyModule_AddType(module, &simple_base) < 0) throw PyErrorSet{};
+        return 0;
+    });
+}
+
+}  // namespace rawffi

@@ -1,0 +1,459 @@
+"""The native fast paths of data access (simple .value and __init__, array and
+pointer items, iteration, contents, keep-alives) against CPython's _ctypes.
+
+Each case runs on both: results, exceptions (type and message) and keep-alive
+shapes must be the same.  The suite runs once per mode (PYCTYPES_PURE=1 runs
+the Python level), so both paths are held to CPython's behaviour.
+"""
+
+import ctypes as C
+import gc
+import sys
+
+import pytest
+
+from pyctypes import ctypes as P
+from pyctypes._ctypes._native import PURE
+
+
+class Index:
+    """An object usable as an index (and an integer value)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __index__(self):
+        return self.n
+
+    def __repr__(self):
+        return "Index(%d)" % self.n
+
+
+class FloatLike:
+    def __float__(self):
+        return 2.5
+
+    def __repr__(self):
+        return "FloatLike()"
+
+
+class BadIndex:
+    def __index__(self):
+        raise ZeroDivisionError("bad index")
+
+    def __repr__(self):
+        return "BadIndex()"
+
+
+def outcome(fn):
+    """("ok", value) or ("raise", type name, message)."""
+    try:
+        return ("ok", norm(fn()))
+    except Exception as exc:
+        return ("raise", type(exc).__name__, str(exc))
+
+
+def norm(value):
+    """A comparable form: ctypes instances by type name and bytes, containers element-wise."""
+    if isinstance(value, (list, tuple)):
+        return type(value).__name__, [norm(v) for v in value]
+    if isinstance(value, dict):
+        return {k: norm(v) for k, v in value.items()}
+    if isinstance(value, (C._SimpleCData, C.Structure, C.Union, C.Array, C._Pointer)) or \
+            isinstance(value, (P._SimpleCData, P.Structure, P.Union, P.Array, P._Pointer)):
+        return ("cdata", type(value).__name__, bytes(memoryview(value).cast("B")))
+    return value
+
+
+def both(fn):
+    """fn(ctypes module) on pyctypes and CPython: equal outcomes."""
+    got, want = outcome(lambda: fn(P)), outcome(lambda: fn(C))
+    assert got == want
+    return got
+
+
+VALUES = [0, 1, -1, 255, 256, 2**31, 2**40, -2**63, 2**64 - 1, 2**70, True, 1.5, FloatLike(),
+          Index(7), BadIndex(), "a", "ab", "", b"a", b"ab", bytearray(b"x"), None]
+SIMPLE = ["c_byte", "c_ubyte", "c_short", "c_ushort", "c_int", "c_uint", "c_long", "c_ulong",
+          "c_longlong", "c_ulonglong", "c_float", "c_double", "c_longdouble", "c_bool", "c_char",
+          "c_wchar", "c_char_p", "c_wchar_p", "c_void_p"]
+
+
+def test_mode_is_bound():
+    # the native slots serve the family classes unless PURE
+    assert (P._SimpleCData.__dict__["__init__"] is P._SimpleCData.__dict__.get("__init__"))
+    native = type(P.Array.__dict__["__getitem__"]).__name__ == "wrapper_descriptor"
+    assert native is not PURE
+
+
+# ---------------------------------------------------------------- simple types
+
+@pytest.mark.parametrize("name", SIMPLE)
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_simple_construct_and_set(name, value):
+    # a char * holding an int address is not read back (it points anywhere)
+    read = not (name in ("c_char_p", "c_wchar_p") and isinstance(value, int) and value)
+
+    def construct(ct):
+        x = getattr(ct, name)(value)
+        return x.value if read else bytes(x)
+    both(construct)
+
+    def set_value(ct):
+        x = getattr(ct, name)()
+        x.value = value
+        return x.value if read else bytes(x)
+    both(set_value)
+
+
+@pytest.mark.parametrize("name", ["c_int", "c_double", "c_char_p", "c_wchar", "c_void_p"])
+def test_simple_init_arguments(name):
+    both(lambda ct: getattr(ct, name)().value)
+    both(lambda ct: getattr(ct, name)(1, 2))
+    both(lambda ct: getattr(ct, name)(None, None, None))
+    both(lambda ct: getattr(ct, name)(foo=1).value)       # keywords are ignored
+
+
+def test_simple_delete_value():
+    def delete(ct):
+        x = ct.c_int(3)
+        del x.value
+    both(delete)
+
+
+@pytest.mark.parametrize("name", ["c_short", "c_int", "c_long", "c_longlong", "c_ushort",
+                                  "c_uint", "c_ulonglong", "c_float", "c_double"])
+def test_swapped_types(name):
+    for value in (0, 1, 0x01020304, -2, 1.25):
+        for attr in ("__ctype_be__", "__ctype_le__"):
+            def make(ct):
+                x = getattr(getattr(ct, name), attr)(value)
+                return x.value, bytes(x)
+            both(make)
+
+
+def test_simple_subclass_and_overrides():
+    def sub(ct):
+        class MyInt(ct.c_int):
+            pass
+        x = MyInt(41)
+        x.value += 1
+        return x.value, type(MyInt.from_buffer_copy(bytes(x))).__name__
+
+    both(sub)
+
+    def own_init(ct):
+        class Twice(ct.c_int):
+            def __init__(self, v):
+                ct.c_int.__init__(self, 2 * v)
+        return Twice(21).value
+    both(own_init)
+
+    def own_value(ct):
+        class Shadow(ct.c_int):
+            @property
+            def value(self):
+                return "shadow"
+        # Simple_init stores directly, not through the subclass's property
+        return Shadow(5).value, bytes(Shadow(5))
+    both(own_value)
+
+
+def test_simple_keepalives():
+    data = b"hello"
+
+    def char_p(ct):
+        x = ct.c_char_p(data)
+        assert x._objects is data
+        x.value = None
+        return x._objects, x.value
+    both(char_p)
+    # CPython keeps a capsule holding the wchar_t copy, pyctypes a bytes object
+    both(lambda ct: ct.c_wchar_p("abc")._objects is not None)
+    both(lambda ct: ct.c_int(5)._objects)
+    both(lambda ct: ct.py_object(data)._objects)
+
+
+def test_py_object_null():
+    both(lambda ct: ct.py_object().value)
+
+
+# ---------------------------------------------------------------- arrays
+
+def test_array_init():
+    both(lambda ct: list((ct.c_int * 3)(1, 2, 3)))
+    both(lambda ct: list((ct.c_int * 3)(1, 2)))
+    both(lambda ct: (ct.c_int * 3)(1, 2, 3, 4))
+    both(lambda ct: (ct.c_int * 3)(1, "x"))
+    both(lambda ct: list((ct.c_int * 3)(1, Index(5), foo=2)))
+    both(lambda ct: list((ct.c_char * 3)(b"a", 98)))
+    both(lambda ct: list((ct.c_double * 2)(1, 2.5)))
+    both(lambda ct: (ct.c_double * 2)(1, "2.5"))
+    both(lambda ct: [p.value for p in (ct.c_char_p * 2)(b"x", None)])
+
+
+@pytest.mark.parametrize("index", [0, 4, -1, -5, 5, -6, 2**63, -2**63 - 1, 2**100, True,
+                                   Index(2), Index(-1), BadIndex(), 1.0, "1", None,
+                                   slice(1, 3), slice(None, None, -2), slice(2**70)],
+                         ids=repr)
+def test_array_index(index):
+    def get(ct):
+        return (ct.c_int * 5)(10, 11, 12, 13, 14)[index]
+
+    def set_(ct):
+        a = (ct.c_int * 5)()
+        if isinstance(index, slice):
+            a[index] = list(range(len(range(5)[index])))
+        else:
+            a[index] = 7
+        return list(a)
+
+    def delete(ct):
+        a = (ct.c_int * 5)()
+        del a[index]
+    both(get)
+    both(set_)
+    both(delete)
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_array_item_values(value):
+    for name in ("c_int", "c_double", "c_char", "c_wchar", "c_char_p", "c_bool"):
+        def set_item(ct):
+            a = (getattr(ct, name) * 2)()
+            a[1] = value
+            if name == "c_char_p" and isinstance(value, int) and value:
+                return bytes(a), a._objects     # not read back: it points anywhere
+            return a[1], a._objects
+        both(set_item)
+
+
+def test_array_items_of_ctypes_types():
+    def structs(ct):
+        class S(ct.Structure):
+            _fields_ = [("a", ct.c_int), ("b", ct.c_char_p)]
+        a = (S * 3)()
+        a[1] = S(5, b"five")
+        item = a[1]
+        assert item._b_base_ is a
+        return [(s.a, s.b) for s in a], a._objects, item._b_base_ is a, item._objects
+    both(structs)
+
+    def wrong_type(ct):
+        a = (ct.c_int * 2)()
+        a[0] = ct.c_long(3)
+    both(wrong_type)
+
+    def subclass_item(ct):
+        class MyInt(ct.c_int):
+            pass
+        a = (MyInt * 2)(1, MyInt(2))
+        return [type(x).__name__ for x in a], [x.value for x in a]
+    both(subclass_item)
+
+    def nested(ct):
+        a = (ct.c_char_p * 2 * 2)()
+        a[1][0] = b"x"
+        a[0] = (ct.c_char_p * 2)(b"y", b"z")
+        return a._objects, [[s for s in row] for row in a]
+    both(nested)
+
+    def tuples(ct):
+        class S(ct.Structure):
+            _fields_ = [("a", ct.c_int), ("b", ct.c_int)]
+        a = (S * 2)()
+        a[0] = (1, 2)
+        return a[0].a, a[0].b
+    both(tuples)
+
+    def pointers(ct):
+        a = (ct.POINTER(ct.c_int) * 2)()
+        x = ct.c_int(9)
+        a[0] = ct.pointer(x)
+        a[1] = None
+        return a[0][0], bool(a[1]), sorted(a._objects)
+    both(pointers)
+
+
+@pytest.mark.parametrize("name", ["c_int", "c_double", "c_char", "c_wchar", "c_char_p",
+                                  "c_bool", "c_longdouble"])
+def test_array_iteration(name):
+    def iterate(ct):
+        tp = getattr(ct, name)
+        a = (tp * 4)()
+        it = iter(a)
+        first = next(it)
+        return first, list(it), list(it), list(a), list(reversed(a)), len(a)
+    both(iterate)
+    both(lambda ct: list((getattr(ct, name) * 0)()))
+
+
+def test_array_iteration_views_and_overrides():
+    def views(ct):
+        class S(ct.Structure):
+            _fields_ = [("a", ct.c_int)]
+        a = (S * 3)(S(1), S(2), S(3))
+        items = list(a)
+        return [s.a for s in items], [s._b_base_ is a for s in items]
+
+    def rows(ct):
+        a = (ct.c_int * 2 * 3)()
+        a[2][1] = 5
+        return [list(row) for row in a]
+
+    def override(ct):
+        class A(ct.c_int * 3):
+            def __getitem__(self, i):
+                if i >= 3:
+                    raise IndexError(i)
+                return "item%d" % i
+        return list(A())
+    both(views)
+    both(rows)
+    both(override)
+
+
+def test_array_iteration_length_hint():
+    it = iter((P.c_int * 5)())
+    next(it)
+    assert it.__length_hint__() == 4 if not PURE else True
+    assert len(list(it)) == 4
+
+
+# ---------------------------------------------------------------- pointers
+
+def test_pointer_items():
+    def items(ct):
+        a = (ct.c_int * 4)(1, 2, 3, 4)
+        p = ct.cast(a, ct.POINTER(ct.c_int))
+        p[2] = 30
+        return p[0], p[2], p[Index(3)], p[True], list(a), p[0:3], p[3:0:-1]
+    both(items)
+
+    def bad_index(ct):
+        p = ct.pointer(ct.c_int(1))
+        return outcome(lambda: p[1.0]), outcome(lambda: p["0"]), outcome(lambda: p[2**64]), \
+            outcome(lambda: p[BadIndex()])
+    both(bad_index)
+
+    def bad_set(ct):
+        p = ct.pointer(ct.c_int(1))
+        results = []
+        for index, value in ((0, "x"), (1.0, 1), (2**64, 1), (0, ct.c_long(1)), (0, None)):
+            def assign():
+                p[index] = value
+            results.append(outcome(assign))
+        return results
+    both(bad_set)
+
+    def delete(ct):
+        p = ct.pointer(ct.c_int(1))
+        def delete_index(index):
+            del p[index]
+        return outcome(lambda: delete_index(0)), outcome(lambda: delete_index("x"))
+    both(delete)
+
+
+def test_pointer_null():
+    for fn in (lambda ct: ct.POINTER(ct.c_int)()[0],
+               lambda ct: ct.POINTER(ct.c_int)().contents,
+               lambda ct: ct.POINTER(ct.c_int)().__setitem__(0, 1)):
+        both(fn)
+    # (a slice of a NULL pointer leaves CPython 3.11 with a result and an error set)
+    with pytest.raises(ValueError, match="NULL pointer access"):
+        P.POINTER(P.c_int)()[0:1]
+
+
+def test_pointer_contents_and_keepalives():
+    def contents(ct):
+        x = ct.c_int(7)
+        p = ct.pointer(x)
+        c = p.contents
+        assert c._b_base_ is p
+        return c.value, p._objects == {"1": x}, sorted(p._objects)
+    both(contents)
+
+    def set_contents(ct):
+        s = ct.c_char_p(b"kept")
+        p = ct.POINTER(ct.c_char_p)()
+        p.contents = s
+        return sorted(p._objects), p._objects["1"] is s, p._objects["0"], p[0]
+    both(set_contents)
+
+    def bad_contents(ct):
+        p = ct.POINTER(ct.c_int)()
+        results = []
+        for value in (5, None, "x", ct.c_double(1)):
+            def assign():
+                p.contents = value
+            results.append(outcome(assign))
+        results.append(outcome(lambda: p.__delattr__("contents")))
+        return results
+    both(bad_contents)
+
+    def pointer_init(ct):
+        tp = ct.POINTER(ct.c_int)
+        return outcome(lambda: tp(1, 2)), outcome(lambda: tp(5)), \
+            outcome(lambda: tp(ct.c_int(3), x=1)[0]), outcome(lambda: bool(tp()))
+    both(pointer_init)
+
+    def struct_target(ct):
+        class S(ct.Structure):
+            _fields_ = [("a", ct.c_int), ("s", ct.c_char_p)]
+        p = ct.pointer(S(1, b"one"))
+        p[0].a = 5
+        p[0] = S(2, b"two")
+        return p.contents.a, p[0].s, sorted(p._objects), p[0]._b_base_ is p
+    both(struct_target)
+
+
+def test_pointer_to_incomplete_then_completed():
+    def fn(ct):
+        lp = ct.POINTER("Node")
+
+        class Node(ct.Structure):
+            pass
+        ct.SetPointerType(lp, Node)
+        Node._fields_ = [("value", ct.c_int), ("next", lp)]
+        a = Node(1)
+        b = Node(2, ct.pointer(a))
+        return b.next[0].value, b.next.contents.value, bool(a.next)
+    both(fn)
+
+    def incomplete_struct(ct):
+        class S(ct.Structure):
+            pass
+        lp = ct.POINTER(S)
+        S._fields_ = [("x", ct.c_double)]
+        s = S(1.5)
+        return lp(s)[0].x, lp(s).contents.x
+    both(incomplete_struct)
+
+
+# ---------------------------------------------------------------- reference counts
+
+def test_no_leaks():
+    data = b"some bytes"
+    obj = object()
+    x = P.c_int(5)
+    px = P.pointer(x)
+    arr = (P.c_char_p * 4)()
+    objs = (P.py_object * 2)(1, 2)
+    gc.collect()
+    before = sys.getrefcount(data), sys.getrefcount(obj), sys.getrefcount(P.c_int)
+    for _ in range(1000):
+        P.c_char_p(data)
+        arr[1] = data
+        objs[0] = obj
+        px[0]
+        px.contents
+        x.value = 3
+        for _ in arr:
+            pass
+        list(objs)
+    assert arr._objects == {"1": data}      # None replaces no keep-alive (KeepRef)
+    assert objs._objects == {"0": obj, "1": 2}
+    del arr, objs
+    gc.collect()
+    after = sys.getrefcount(data), sys.getrefcount(obj), sys.getrefcount(P.c_int)
+    assert after[:2] == before[:2] and after[2] <= before[2]
