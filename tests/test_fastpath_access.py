@@ -457,3 +457,239 @@ def test_no_leaks():
     gc.collect()
     after = sys.getrefcount(data), sys.getrefcount(obj), sys.getrefcount(P.c_int)
     assert after[:2] == before[:2] and after[2] <= before[2]
+
+
+def test_variant_bool_goes_through_python():
+    # 'v' (VARIANT_BOOL) has no native row: every fast path hands it to the Python level
+    def fn(ct):
+        class VB(ct._SimpleCData):
+            _type_ = "v"
+        x = VB(5)
+        a = (VB * 3)(True, 0, VB(1))
+        p = ct.pointer(x)
+        p[0] = 0
+        a[1] = 7
+        return x.value, bytes(x), list(a), a[1], a[-1], p[0], bytes(a)
+    both(fn)
+
+
+# ---------------------------------------------------------------- structures and unions
+
+def record_types(ct):
+    class Vec(ct.Structure):
+        _fields_ = [("x", ct.c_double), ("y", ct.c_double), ("z", ct.c_double)]
+
+    class Rec(ct.Structure):
+        _fields_ = [("n", ct.c_int), ("name", ct.c_char_p), ("v", Vec), ("tag", ct.c_char * 4),
+                    ("flags", ct.c_uint, 3), ("more", ct.c_uint, 5), ("p", ct.POINTER(ct.c_int)),
+                    ("arr", ct.c_char_p * 2), ("w", ct.c_wchar * 3), ("b", ct.c_bool)]
+
+    class U(ct.Union):
+        _fields_ = [("i", ct.c_int), ("d", ct.c_double), ("s", ct.c_char_p)]
+    return Vec, Rec, U
+
+
+def test_record_init():
+    both(lambda ct: bytes(record_types(ct)[0](1.0, 2, 3.5)))
+    both(lambda ct: bytes(record_types(ct)[0](1.0, y=5)))
+    both(lambda ct: record_types(ct)[0](1.0, x=5))                 # duplicate values
+    both(lambda ct: record_types(ct)[0](1, 2, 3, 4))               # too many initializers
+    both(lambda ct: record_types(ct)[0]("x"))
+    both(lambda ct: record_types(ct)[0](1.0, "x"))
+    both(lambda ct: record_types(ct)[0](nope=1).__dict__)
+    both(lambda ct: bytes(record_types(ct)[2](7)))
+    both(lambda ct: record_types(ct)[2](1, 2.0, b"x", 4))
+
+    def rec(ct):
+        Vec, Rec, U = record_types(ct)
+        r = Rec(1, b"name", (1, 2, 3), b"ab", 5, 17, None, (b"a", b"b"), "hi", 2)
+        return (r.n, r.name, (r.v.x, r.v.z), r.tag, r.flags, r.more, bool(r.p), list(r.arr), r.w,
+                r.b, r._objects)
+    both(rec)
+
+    def bad_nested(ct):
+        Vec, Rec, U = record_types(ct)
+        return Rec(1, b"x", (1, "y"))
+    both(bad_nested)
+
+
+def test_record_new():
+    both(lambda ct: ct.Structure())
+    both(lambda ct: ct.Union())
+
+    def abstract(ct):
+        class A(ct.Structure):
+            _abstract_ = True
+        return A()
+    both(abstract)
+
+    def subclass_without_fields(ct):
+        Vec = record_types(ct)[0]
+
+        class Sub(Vec):
+            pass
+        first = Sub(1, 2, 3)
+        outcome_fields = outcome(lambda: setattr(Sub, "_fields_", [("w", ct.c_int)]))
+        return bytes(first), bytes(Sub(4)), outcome_fields, bytes(Sub.__new__(Sub))
+    both(subclass_without_fields)
+
+    def fields_later(ct):
+        class Late(ct.Structure):
+            pass
+        Late._fields_ = [("a", ct.c_int), ("b", ct.c_int)]
+        return bytes(Late(1, 2)), outcome(lambda: setattr(Late, "_fields_", []))
+    both(fields_later)
+
+    def made_final_by_instance(ct):
+        class Early(ct.Structure):
+            pass
+        Early()
+        return outcome(lambda: setattr(Early, "_fields_", [("a", ct.c_int)]))
+    both(made_final_by_instance)
+
+
+def test_record_subclasses_and_overrides():
+    def more_fields(ct):
+        Vec = record_types(ct)[0]
+
+        class Vec4(Vec):
+            _fields_ = [("w", ct.c_double)]
+        v = Vec4(1, 2, 3, 4)
+        return bytes(v), v.w, outcome(lambda: Vec4(1, 2, 3, 4, 5))
+    both(more_fields)
+
+    def own_setattr(ct):
+        seen = []
+
+        class Traced(ct.Structure):
+            _fields_ = [("a", ct.c_int), ("b", ct.c_int)]
+
+            def __setattr__(self, name, value):
+                seen.append(name)
+                super().__setattr__(name, value * 2)
+        t = Traced(1, 2)
+        return seen, t.a, t.b
+    both(own_setattr)
+
+    def shadowing_property(ct):
+        class Base(ct.Structure):
+            _fields_ = [("a", ct.c_int), ("b", ct.c_int)]
+
+        class Shadow(Base):
+            @property
+            def a(self):
+                return "shadow"
+
+            @a.setter
+            def a(self, value):
+                self.b = value + 100
+        s = Shadow(1, 2)
+        return s.a, s.b, bytes(s)
+    both(shadowing_property)
+
+    def own_init(ct):
+        class Init(ct.Structure):
+            _fields_ = [("a", ct.c_int)]
+
+            def __init__(self, a):
+                ct.Structure.__init__(self, a + 1)
+        return Init(1).a
+    both(own_init)
+
+
+def test_field_access():
+    def fields(ct):
+        Vec, Rec, U = record_types(ct)
+        r = Rec()
+        results = []
+        for name, value in (("n", 5), ("n", "x"), ("n", 2**70), ("name", b"abc"), ("name", 0),
+                            ("name", "str"), ("v", Vec(1, 2, 3)), ("v", (4, 5)), ("v", 5),
+                            ("v", ct.c_int(1)), ("tag", b"abcd"), ("tag", b"abcde"),
+                            ("flags", 9), ("flags", 1.5), ("p", None), ("p", ct.pointer(ct.c_int(3))),
+                            ("arr", (ct.c_char_p * 2)(b"x", b"y")), ("arr", 5), ("w", "xyz"),
+                            ("w", "wxyz"), ("b", [1]), ("b", [])):
+            def assign():
+                setattr(r, name, value)
+                got = getattr(r, name)
+                if name == "p":
+                    return bool(got) and got[0]
+                if name in ("v", "arr"):
+                    return bytes(got) if name == "v" else list(got)
+                return got
+            results.append((name, outcome(assign)))
+        return results, sorted(r._objects)
+    both(fields)
+
+    def views(ct):
+        Vec, Rec, U = record_types(ct)
+        r = Rec()
+        v = r.v
+        v.y = 7
+        return v._b_base_ is r, r.v.y, r.arr._b_base_ is r
+
+    def keys(ct):
+        Vec, Rec, U = record_types(ct)
+        outer = (Rec * 2)()
+        outer[1].arr[1] = b"deep"
+        outer[1].name = b"n"
+        return outer._objects
+
+    def union(ct):
+        u = record_types(ct)[2]()
+        u.d = 1.5
+        u.s = b"kept"
+        return u.s, u._objects
+    both(views)
+    both(keys)
+    both(union)
+
+
+def test_field_descriptor_itself():
+    def descr(ct):
+        Vec = record_types(ct)[0]
+        f = Vec.__dict__["y"]
+        results = [repr(Vec.y), f.offset, f.size, f.__get__(None, Vec) is f]
+        for call in (lambda: f.__get__(5, int), lambda: f.__set__(5, 1.0), lambda: f.__delete__(5),
+                     lambda: f.__delete__(Vec()), lambda: f.__set__(Vec(), "x"),
+                     lambda: f.__get__(ct.c_int(5))):
+            results.append(outcome(call))
+        return results
+    both(descr)
+
+    def delete(ct):
+        v = record_types(ct)[0]()
+        del v.x
+    both(delete)
+
+    def anonymous(ct):
+        class Inner(ct.Structure):
+            _fields_ = [("a", ct.c_int), ("s", ct.c_char_p)]
+
+        class Outer(ct.Structure):
+            _anonymous_ = ("inner",)
+            _fields_ = [("x", ct.c_int), ("inner", Inner)]
+        o = Outer(1, (2, b"two"))
+        o.a = 5
+        o.s = b"three"
+        return o.a, o.inner.a, o.s, o._objects
+    both(anonymous)
+
+
+def test_record_no_leaks():
+    data = b"field bytes"
+    Vec, Rec, U = record_types(P)
+    r = Rec(0, data)
+    v = Vec(1, 2, 3)
+    gc.collect()
+    before = sys.getrefcount(data), sys.getrefcount(Rec), sys.getrefcount(Vec)
+    for _ in range(1000):
+        Vec(1.0, 2.0, 3.0)
+        Rec(1, data)
+        r.name = data
+        r.v = v
+        r.v.y
+        r.n
+    gc.collect()
+    after = sys.getrefcount(data), sys.getrefcount(Rec), sys.getrefcount(Vec)
+    assert after == before
+    assert r._objects == {"1": data, "2": {}}

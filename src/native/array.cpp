@@ -41,8 +41,10 @@ bool is_index(PyObject *o) noexcept { return PyLong_CheckExact(o) || PyIndex_Che
 PyObject *array_subscript(PyObject *self, PyObject *index) {
     return guard([&] {
         TypePlan *plan = array_plan(self);
-        if (plan && is_index(index)) [[likely]]
-            return get_item(plan, self, item_index(plan, index)).release();
+        if (plan && is_index(index)) [[likely]] {
+            Ref item = get_item(plan, self, item_index(plan, index));
+            if (item) [[likely]] return item.release();
+        }
         return call_fallback(Fallback::ArrayGetItem, self, {index}).release();
     });
 }
@@ -50,12 +52,13 @@ PyObject *array_subscript(PyObject *self, PyObject *index) {
 PyObject *array_item(PyObject *self, Py_ssize_t i) {
     return guard([&] {
         TypePlan *plan = array_plan(self);
-        if (!plan) [[unlikely]] {
-            Ref index = check_new(PyLong_FromSsize_t(i));
-            return call_fallback(Fallback::ArrayGetItem, self, {index.get()}).release();
+        if (plan) [[likely]] {
+            if (i < 0 || i >= plan->length) raise(PyExc_IndexError, "invalid index");
+            Ref item = get_item(plan, self, i);
+            if (item) [[likely]] return item.release();
         }
-        if (i < 0 || i >= plan->length) raise(PyExc_IndexError, "invalid index");
-        return get_item(plan, self, i).release();
+        Ref index = check_new(PyLong_FromSsize_t(i));
+        return call_fallback(Fallback::ArrayGetItem, self, {index.get()}).release();
     });
 }
 
@@ -131,7 +134,14 @@ PyObject *iter_next(PyObject *self) {
     char *address = as_cdata(it->array)->b_ptr + i * it->itemsize;
     auto *plan = reinterpret_cast<TypePlan *>(it->item_plan);
     if (plan && plan->converts()) [[likely]] return plan->code->load(address, plan->swapped);
-    return guard([&] { return get_value(plan, it->item, address, as_cdata(it->array), i).release(); });
+    return guard([&] {
+        Ref item = get_value(plan, it->item, address, as_cdata(it->array), i);
+        if (!item) [[unlikely]] {     // read by the Python level
+            Ref index = check_new(PyLong_FromSsize_t(i));
+            item = call_fallback(Fallback::ArrayGetItem, it->array, {index.get()});
+        }
+        return item.release();
+    });
 }
 
 PyObject *iter_length_hint(PyObject *self, PyObject *) {

@@ -1,4 +1,4 @@
-// fallback.cpp: the registry of Python-level fallbacks and the calls into them.
+// fallback.cpp: the registry of Python-level fallbacks, the calls into them, and bind_new.
 #include "fallback.h"
 #include "module.h"
 
@@ -21,7 +21,7 @@ constexpr Entry kEntries[] = {
     {"PointerBase", "__getitem__"}, {"PointerBase", "__setitem__"},
     {"PointerBase", "__delitem__"}, {"PointerBase", "contents"},
     {"StructBase", "__new__"},    {"StructBase", "__init__"},
-    {"Field", "__get__"},         {"Field", "__set__"},
+    {"Field", "__get__"},         {"Field", "__set__"},         {"Field", "__delete__"},
 };
 static_assert(std::size(kEntries) == static_cast<size_t>(Fallback::Count));
 
@@ -61,10 +61,30 @@ PyObject *fn_set_fallback(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
     });
 }
 
+// bind_new(cls, native): cls.__new__ becomes native's (found through its MRO), and so does cls's tp_new slot
+// (assigning __new__ leaves the slot as it is), which cls's subclasses then inherit.
+PyObject *fn_bind_new(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
+    return guard([&] {
+        if (nargs != 2 || !PyType_Check(args[0]) || !PyType_Check(args[1]))
+            raise(PyExc_TypeError, "bind_new(cls, native) takes two types");
+        auto *cls = reinterpret_cast<PyTypeObject *>(args[0]);
+        auto *native = reinterpret_cast<PyTypeObject *>(args[1]);
+        if (!(cls->tp_flags & Py_TPFLAGS_HEAPTYPE) || !PyType_IsSubtype(cls, native) || !native->tp_new)
+            raise(PyExc_TypeError, "bind_new(): cls must be a Python subclass of native");
+        Ref wrapper = check_new(PyObject_GetAttrString(args[1], "__new__"));
+        if (PyObject_SetAttrString(args[0], "__new__", wrapper.get()) < 0) throw PyErrorSet{};
+        cls->tp_new = native->tp_new;
+        PyType_Modified(cls);
+        Py_RETURN_NONE;
+    });
+}
+
 PyMethodDef fallback_functions[] = {
     {"set_fallback", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_set_fallback)),
      METH_FASTCALL,
      "set_fallback(native_type, name, method): the Python method a native slot hands over to."},
+    {"bind_new", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_bind_new)), METH_FASTCALL,
+     "bind_new(cls, native): cls.__new__ and its tp_new slot become native's."},
     {nullptr, nullptr, 0, nullptr},
 };
 

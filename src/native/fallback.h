@@ -14,7 +14,7 @@ enum class Fallback : int {
     ArrayInit, ArrayGetItem, ArraySetItem, ArrayDelItem,
     PointerNew, PointerInit, PointerGetItem, PointerSetItem, PointerDelItem, PointerContents,
     StructNew, StructInit,
-    FieldGet, FieldSet,
+    FieldGet, FieldSet, FieldDelete,
     Count,
 };
 

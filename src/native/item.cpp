@@ -10,6 +10,7 @@ Ref get_value(TypePlan *item_plan, PyTypeObject *type, char *address, CData *bas
               Py_ssize_t index) {
     if (item_plan && item_plan->converts()) [[likely]]
         return check_new(item_plan->code->load(address, item_plan->swapped));
+    if (item_plan && item_plan->kind == PlanKind::Simple) [[unlikely]] return Ref();
     return cdata_view(type, address, reinterpret_cast<PyObject *>(base), index);
 }
 

@@ -8,7 +8,8 @@ namespace rawffi {
 
 // The Python value of a `type` at address (fundamental simple types: item_plan
 // converts), else a view into base at index.  item_plan is plan_of(type), may be NULL.
-// Throws PyErrorSet.
+// An empty Ref (no error) for a simple type without a native row ('v'): the Python
+// level reads it.  Throws PyErrorSet.
 Ref get_value(TypePlan *item_plan, PyTypeObject *type, char *address, CData *base,
               Py_ssize_t index);
 

@@ -1,6 +1,7 @@
 // memory.cpp: the CData type (owned/borrowed blocks, keep-alive slots, buffer protocol),
 // at_address/view/resize/buffer_address, and the shared argument helpers.
 #include "memory.h"
+#include "fallback.h"
 #include "module.h"
 #include "plan.h"
 
@@ -24,18 +25,23 @@ PyObject *s_pep3118_attr = nullptr;  // "_rawffi_pep3118_", interned
 constexpr Py_ssize_t kAlign = alignof(InlineStorage);
 
 // ---------------------------------------------------------------- blocks
-// A zeroed heap block of at least size bytes, 16-aligned.
+// A zeroed heap block of at least size bytes, 16-aligned: from Python's allocator
+// (pymalloc's blocks and the system malloc's are 16-aligned on the 64-bit
+// platforms we build for; checked, never assumed).
 char *alloc_block(Py_ssize_t size) {
     if (size > PY_SSIZE_T_MAX - kAlign) [[unlikely]] throw std::bad_alloc();
     size_t n = size == 0 ? kAlign : (static_cast<size_t>(size) + kAlign - 1) & ~static_cast<size_t>(kAlign - 1);
-    void *p = std::aligned_alloc(kAlign, n);
+    void *p = PyMem_Calloc(n, 1);
     if (!p) [[unlikely]] throw std::bad_alloc();
-    std::memset(p, 0, n);
+    if (reinterpret_cast<uintptr_t>(p) % kAlign != 0) [[unlikely]] {
+        PyMem_Free(p);
+        raise(PyExc_SystemError, "the memory allocator returned a block that is not 16-aligned");
+    }
     return static_cast<char *>(p);
 }
 
 void free_block(CData *c) noexcept {
-    if (c->b_needsfree && c->b_ptr && !c->uses_inline()) std::free(c->b_ptr);
+    if (c->b_needsfree && c->b_ptr && !c->uses_inline()) PyMem_Free(c->b_ptr);
     c->b_ptr = nullptr;
     c->b_needsfree = 0;
 }
@@ -65,19 +71,28 @@ CData *to_cdata(PyObject *o, const char *fname, const char *argname) {
 }
 
 // ---------------------------------------------------------------- type slots
-PyObject *cdata_new(PyTypeObject *type, PyObject *, PyObject *) {
+// A new zeroed instance owning size bytes.
+Ref new_owned(PyTypeObject *type, TypePlan *plan, Py_ssize_t size) {
+    Ref self = check_new(type->tp_alloc(type, 0));
+    CData *c = as_cdata(self.get());
+    c->b_plan = Py_XNewRef(reinterpret_cast<PyObject *>(plan));
+    c->b_ptr = size <= static_cast<Py_ssize_t>(sizeof c->b_value) && inline_is_aligned(c)
+                   ? c->b_value.bytes
+                   : alloc_block(size);
+    c->b_size = size;
+    c->b_needsfree = 1;
+    return self;
+}
+
+PyObject *cdata_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     return guard([&] {
         TypePlan *plan = plan_of(type);
-        Py_ssize_t size = plan ? plan->size : type_block_size(type);
-        Ref self = check_new(type->tp_alloc(type, 0));
-        CData *c = as_cdata(self.get());
-        c->b_plan = Py_XNewRef(reinterpret_cast<PyObject *>(plan));
-        c->b_ptr = size <= static_cast<Py_ssize_t>(sizeof c->b_value) && inline_is_aligned(c)
-                       ? c->b_value.bytes
-                       : alloc_block(size);
-        c->b_size = size;
-        c->b_needsfree = 1;
-        return self.release();
+        // A structure or union type that is not final yet (or abstract): the Python
+        // level's __new__ checks it and makes it final, then comes back here.
+        if (plan && plan->is_record() && !(plan->type == type && plan->final)) [[unlikely]]
+            return call_fallback_tuple(Fallback::StructNew, reinterpret_cast<PyObject *>(type), args,
+                                       kwargs).release();
+        return new_owned(type, plan, plan ? plan->size : type_block_size(type)).release();
     });
 }
 

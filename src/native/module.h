@@ -20,4 +20,6 @@ int init_fallback(PyObject *module);
 int init_simple(PyObject *module);
 int init_array(PyObject *module);
 int init_pointer(PyObject *module);
+int init_field(PyObject *module);
+int init_struct(PyObject *module);
 }  // namespace rawffi

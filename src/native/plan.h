@@ -36,6 +36,7 @@ struct TypePlan {
     bool final;             // struct/union: the type was final when the plan was made
     bool retired;           // replaced by a newer plan of the type (instances may still hold it)
 
+    bool is_record() const noexcept { return kind == PlanKind::Struct || kind == PlanKind::Union; }
     // Reading one gives a Python value (CPython's getfunc of a non-subclass simple type).
     bool converts() const noexcept { return kind == PlanKind::Simple && code; }
     // Python values are stored through the code's row (any simple type but 'v').

@@ -39,7 +39,8 @@ PyObject *pointer_subscript(PyObject *self, PyObject *index) {
         if (item_plan && is_index(index)) [[likely]] {
             Py_ssize_t i = to_index(index);
             char *address = target(self) + i * item_plan->size;
-            return get_value(item_plan, plan->item, address, as_cdata(self), i).release();
+            Ref item = get_value(item_plan, plan->item, address, as_cdata(self), i);
+            if (item) [[likely]] return item.release();
         }
         return call_fallback(Fallback::PointerGetItem, self, {index}).release();
     });

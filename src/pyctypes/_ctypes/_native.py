@@ -27,7 +27,10 @@ def bind_native(cls, native, *names):
         own = cls.__dict__.get(name)
         if own is not None:
             raw.set_fallback(native, name, own)
-        type.__setattr__(cls, name, native.__dict__[name])
+        if name == "__new__":
+            raw.bind_new(cls, native)   # assigning __new__ would not change the slot
+        else:
+            type.__setattr__(cls, name, native.__dict__[name])
 
 
 __all__ = ["raw", "PURE", "native_bases", "bind_native"]

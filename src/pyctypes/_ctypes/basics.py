@@ -138,7 +138,8 @@ def _native_plan(tp, info):
     else:
         kind = "other"
     if kind in ("struct", "union"):
-        options = {"final": bool(info.flags & DICTFLAG_FINAL)}
+        init = info.extra.init_names if info.extra is not None else None
+        options = {"final": bool(info.flags & DICTFLAG_FINAL), "init": init}
     return raw.TypePlan(tp, kind, info.size, info.align, info.length, info.flags, **options)
 
 

@@ -20,13 +20,13 @@ layout disagrees with the C compiler we follow the compiler (see layout.py).
 import operator
 import sys
 
-from ._native import raw
+from ._native import PURE, bind_native, native_bases, raw
 from . import layout as _layout
 from .array import PyCArrayType, caller_module
 from .basics import (DICTFLAG_FINAL, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
                      TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, StgInfo, _CData, _CDataMeta,
                      cdata_set, is_cdata, keep_ref, make_view, own_stginfo, set_stginfo,
-                     stginfo, value_getter)
+                     stginfo, update_native_plan, value_getter)
 
 _PAIRS = "'_fields_' must be a sequence of (name, C type) pairs"
 _BITFIELD_CODES = frozenset("bBhHiIlLqQ?")     # integer ffi types, not c_char/c_wchar
@@ -161,7 +161,7 @@ def _string_item_code(proto):
 
 # ---------------------------------------------------------------- CField
 
-class CField:
+class CField(*native_bases("Field")):
     """Structure/Union member"""
 
     __slots__ = ("_name", "_proto", "_offset", "_size", "_index", "_bits", "_anonymous",
@@ -200,13 +200,17 @@ class CField:
         return "<Field type=%s, ofs=%d, size=%d>" % (name, self._offset, self._size)
 
 
+if not PURE:
+    # ordinary fields are read and written natively (see _make_cfield)
+    bind_native(CField, raw.Field, "__get__", "__set__", "__delete__")
+
 CField.__module__ = "_ctypes"
 
 
 def _make_cfield(name, proto, offset, index, bits):
     """A field descriptor with its getter and setter.  ``bits`` is the
     layout.BitAccess of a bit field, else None."""
-    field = object.__new__(CField)
+    field = CField.__base__.__new__(CField)     # object's, or the native Field's
     info = stginfo(proto)
     field._name = name
     field._proto = proto
@@ -227,6 +231,8 @@ def _make_cfield(name, proto, offset, index, bits):
         field._get, field._set = _wchar_array_accessors(offset, info.size // _WCHAR_SIZE, index)
     else:
         field._get, field._set = _value_accessors(proto, offset, index, info.size)
+        if not PURE:
+            field.plan(proto, offset, info.size, index)     # what the native __get__/__set__ do
     return field
 
 
@@ -579,6 +585,7 @@ def _cdata_new(cls, *args, **kwargs):
     if info is None:
         raise TypeError("abstract class")
     info.flags |= DICTFLAG_FINAL
+    update_native_plan(cls, info)       # final now: the next instances are made natively
     return raw.CData.__new__(cls)
 
 
@@ -598,7 +605,7 @@ def _struct_init(self, *args, **kwargs):
         setattr(self, name, value)
 
 
-class Structure(_CData, metaclass=PyCStructType):
+class Structure(_CData, *native_bases("StructBase"), metaclass=PyCStructType):
     """Structure base class"""
 
     __slots__ = ()
@@ -606,7 +613,7 @@ class Structure(_CData, metaclass=PyCStructType):
     __init__ = _struct_init
 
 
-class Union(_CData, metaclass=UnionType):
+class Union(_CData, *native_bases("StructBase"), metaclass=UnionType):
     """Union base class"""
 
     __slots__ = ()
@@ -615,6 +622,11 @@ class Union(_CData, metaclass=UnionType):
 
 
 _bootstrapping = False
+
+if not PURE:
+    # final types are made natively, positional values stored natively
+    bind_native(Structure, raw.StructBase, "__new__", "__init__")
+    bind_native(Union, raw.StructBase, "__new__", "__init__")
 
 for _cls in (PyCStructType, UnionType, Structure, Union):
     _cls.__module__ = "_ctypes"

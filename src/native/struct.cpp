@@ -1,0 +1,64 @@
+// struct.cpp: StructBase, the native slots of structures and unions: __init__ with
+// positional values (keywords and the rest go to Python).  Their __new__ is CData's
+// (see cdata_new), bound with bind_new.
+#include "fallback.h"
+#include "field.h"
+#include "module.h"
+#include "plan.h"
+
+namespace rawffi {
+namespace {
+
+// One positional value: setattr(self, name, value), straight into a native field.
+void set_attribute(PyObject *self, PyObject *name, PyObject *value) {
+    if (Py_TYPE(self)->tp_setattro == PyObject_GenericSetAttr) [[likely]] {
+        PyObject *descr = _PyType_Lookup(Py_TYPE(self), name);
+        if (descr && set_field(descr, self, value)) [[likely]] return;
+    }
+    if (PyObject_SetAttr(self, name, value) < 0) throw PyErrorSet{};
+}
+
+// CPython's Struct_init: positional values fill the fields in order, base class
+// fields first; keyword arguments (and duplicates) are the Python level's.
+int struct_init(PyObject *self, PyObject *args, PyObject *kwargs) {
+    return guard_int([&] {
+        Py_ssize_t n = PyTuple_GET_SIZE(args);
+        TypePlan *plan = plan_for(self);
+        bool native = !(kwargs && PyDict_GET_SIZE(kwargs)) && plan && plan->type == Py_TYPE(self) &&
+                      plan->is_record() && plan->init;
+        if (!native) [[unlikely]] {
+            if (n || (kwargs && PyDict_GET_SIZE(kwargs)))
+                call_fallback_tuple(Fallback::StructInit, self, args, kwargs);
+            return 0;
+        }
+        Py_ssize_t names = PyTuple_GET_SIZE(plan->init);
+        for (Py_ssize_t i = 0; i < n && i < names; i++)
+            set_attribute(self, PyTuple_GET_ITEM(plan->init, i), PyTuple_GET_ITEM(args, i));
+        if (n > names) [[unlikely]] raise(PyExc_TypeError, "too many initializers");
+        return 0;
+    });
+}
+
+PyTypeObject struct_base = [] {
+    PyTypeObject t{};
+    t.ob_base.ob_base.ob_refcnt = 1;
+    t.tp_name = "pyctypes._rawffi.StructBase";
+    t.tp_basicsize = sizeof(CData);
+    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
+    t.tp_doc = "Native slots of structures and unions: __new__, __init__ (read from the type's plan).";
+    t.tp_init = struct_init;
+    return t;
+}();
+
+}  // namespace
+
+int init_struct(PyObject *module) {
+    return guard_int([&] {
+        struct_base.tp_base = CData_Type;
+        if (PyType_Ready(&struct_base) < 0) throw PyErrorSet{};
+        if (PyModule_AddType(module, &struct_base) < 0) throw PyErrorSet{};
+        return 0;
+    });
+}
+
+}  // namespace rawffi
