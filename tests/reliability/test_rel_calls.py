@@ -5,12 +5,13 @@ argtypes, wrong argument counts, restype and errcheck results and errors, and
 callbacks returning wrong types or raising (the unraisable-hook reports are
 compared)."""
 
+import operator
 import sys
 
 from hypothesis import given, strategies as st
 
 from reldiff import check, guarded, normalise, rel_settings
-from relvalues import SIMPLE_NAMES, build, value_specs
+from relvalues import SIMPLE_NAMES, Index, build, value_specs
 
 POINTER_ARGTYPES = ["LP_c_int", "LP_c_char", "c_int_3", "LP_LP_c_int"]
 
@@ -251,4 +252,39 @@ def test_callback_argument_conversion(argtypes, bad):
         seen = []
         cb = proto(lambda *args: seen.append(tuple(type(a).__name__ for a in args)) or 0)
         return [proto.__name__, cb is not None, seen]
+    check(op)
+
+
+@guarded
+@rel_settings()
+@given(first=st.sampled_from(["byref", "pointer", "array", "buffer"]), bad=value_specs(),
+       position=st.integers(0, 2))
+def test_failed_call_leaves_arguments_as_they_were(rel_lib, first, bad, position):
+    """A call whose conversion fails at some argument: the call does not
+    happen, and the objects already converted are unchanged."""
+    def op(ct):
+        fill = ct.CDLL(None).memset
+        fill.argtypes = [ct.c_void_p, ct.c_int, ct.c_size_t]
+        fill.restype = ct.c_void_p
+        target = (ct.c_int * 2)(11, 22)
+        arg = {"byref": lambda: ct.byref(target), "pointer": lambda: ct.pointer(target),
+               "array": lambda: target, "buffer": lambda: target}[first]()
+        args = [arg, 0x7F, 8]
+        value = build(bad, ct)
+        if position % 2 == 1:               # the size: never more than the 8 bytes
+            try:
+                size = operator.index(value)
+            except Exception:               # noqa: BLE001 - not an integer: refused
+                size = 0
+            if not 0 <= size <= 8 and not isinstance(value, (float, complex)):
+                return "a size past the buffer"
+            if hasattr(value, "value") and not isinstance(value, Index):
+                return "a ctypes instance as the size"
+        args[1 + position % 2] = value
+        try:
+            fill(*args)
+        except Exception:
+            assert list(target) == [11, 22], "a failed call changed its arguments"
+            raise
+        return "called"
     check(op)
