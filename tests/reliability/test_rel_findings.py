@@ -117,3 +117,26 @@ def test_f8_bitfield_store_of_another_instance_message():
             _fields_ = [("b", ct.c_int, 3)]
         return lambda: setattr(S(), "b", ct.c_wchar("a"))
     assert outcome(make(P)) == outcome(make(C))
+
+
+# ---- where CPython 3.11 crashes or returns garbage, pyctypes raises (D1-D4)
+
+def test_d1_string_at_null_raises():
+    for func in (P.string_at, P.wstring_at):
+        for size in (-1, 0, 5):
+            assert outcome(lambda: func(0, size))[:2] == ("raise", "ValueError")
+
+
+@pytest.mark.parametrize("item", ["c_char", "c_wchar", "c_int"])
+@pytest.mark.parametrize("key", [slice(0, 2), slice(None, 1), slice(0, 4, 2), slice(3, 0, -1)])
+def test_d2_null_pointer_slice_raises(item, key):
+    null = P.POINTER(getattr(P, item))()
+    assert outcome(lambda: null[key]) == ("raise", "ValueError", "NULL pointer access")
+
+
+def test_d4_bitfield_store_of_its_own_type_raises():
+    class S(P.Structure):
+        _fields_ = [("b", P.c_int, 3)]
+    s = S()
+    assert outcome(lambda: setattr(s, "b", P.c_int(-25)))[:2] == ("raise", "TypeError")
+    assert bytes(s) == bytes(4)

@@ -168,7 +168,8 @@ def record_bytes(obj, mask_ld=True):
     return bytes(data)
 
 
-FIELD_NAMES = [n for n, _ in RECORD] + [n for n, _, _ in BITS]
+BIT_NAMES = [n for n, _, _ in BITS]
+FIELD_NAMES = [n for n, _ in RECORD] + BIT_NAMES
 
 
 @guarded
@@ -186,7 +187,12 @@ def test_field_store(field, spec, union):
             raise
         value = getattr(obj, field, None)
         return record_bytes(obj, mask), value if isinstance(value, (int, float, bytes, str)) else None
-    check(op)
+    if field in BIT_NAMES and spec[0] == "cdata":
+        # CPython 3.11 stores an instance of the field's type into a bit field
+        # with memcpy of the encoded bit-field size: a crash (FINDINGS.md, D4)
+        check(op, cpython_crashes="TypeError")
+    else:
+        check(op)
 
 
 @guarded
