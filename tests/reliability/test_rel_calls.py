@@ -157,7 +157,12 @@ def test_restype_and_errcheck(rel_lib, restype, errcheck, value):
             return type(result).__name__, bool(result) if type(result).__name__ == "LP_c_int" \
                 else bytes(result)[:8]
         return normalise(result)
-    check(op)
+    if restype in ("py_object", ("other", ("ctype", "py_object"))):
+        # CPython 3.11 decrefs the NULL its py_object getter failed on: a crash
+        # (FINDINGS.md, D5); pyctypes raises ValueError: PyObject is NULL
+        check(op, cpython_crashes="ValueError")
+    else:
+        check(op)
 
 
 class Unraisable:

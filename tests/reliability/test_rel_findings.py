@@ -140,3 +140,10 @@ def test_d4_bitfield_store_of_its_own_type_raises():
     s = S()
     assert outcome(lambda: setattr(s, "b", P.c_int(-25)))[:2] == ("raise", "TypeError")
     assert bytes(s) == bytes(4)
+
+
+def test_d5_py_object_restype_null_raises(rel_lib):
+    func = P.CDLL(rel_lib).rret_c_void_p
+    func.argtypes = [P.c_void_p]
+    func.restype = P.py_object
+    assert outcome(lambda: func(None)) == ("raise", "ValueError", "PyObject is NULL")
