@@ -537,7 +537,12 @@ def test_carg_reprs():
         return [repr(ct.c_int.from_param(5)), repr(ct.c_double.from_param(1.5)),
                 repr(ct.c_char.from_param(b"a")), repr(ct.c_char.from_param(7)),
                 repr(ct.c_char_p.from_param(None)), repr(ct.c_wchar_p.from_param(None)),
-                repr(ct.c_longlong.from_param(-2))]
+                repr(ct.c_longlong.from_param(-2)), repr(ct.c_char.from_param(b"\\")),
+                repr(ct.c_char.from_param(b"'")), repr(ct.c_char.from_param(b"\x7f")),
+                repr(ct.c_ubyte.from_param(200)), repr(ct.c_uint.from_param(2 ** 32 - 1)),
+                repr(ct.c_ulonglong.from_param(2 ** 64 - 1)), repr(ct.c_void_p.from_param(0)),
+                repr(ct.c_float.from_param(1.1)), repr(ct.c_bool.from_param(True))[:17],
+                repr(ct.c_longdouble.from_param(1.5))[:17], type(ct.byref(ct.c_int())).__qualname__]
     assert outcome(run, P) == outcome(run, C)
 
 
@@ -737,3 +742,45 @@ def test_native_plan_objects(libs):
         raw.CallPlan(None, ("simple", None, "d", 0, None), raw.FFIType.for_code("i"), None, 1, False)
     assert raw.CallPlan(None, ("int", None, None, 0, None), raw.FFIType.for_code("i"), None, 1,
                         False).call(P.cast(libs[P].ret_int, P.c_void_p).value, 41) == 41
+
+
+def test_direct_call_shapes(libs):
+    """Signatures the native path calls without libffi (x86-64): scalars in
+    registers, floats, narrow integers both ways, structures returned in memory."""
+    def big(name, n):
+        def make(ct, lib):
+            class Big(ct.Structure):
+                _fields_ = [(c, ct.c_long) for c in "abcd"]
+            f = lib[name]
+            f.restype, f.argtypes = Big, [ct.c_long] * n
+            return f
+        return make
+    for name, n in (("big_make", 4), ("big_make6", 6)):
+        for ct in (C, P):
+            f = big(name, n)(ct, libs[ct])
+            r = f(*range(1, n + 1))
+            got = (r.a, r.b, r.c, r.d)
+            if ct is P:
+                r2 = f._pycall_(*range(1, n + 1))
+                assert (r2.a, r2.b, r2.c, r2.d) == got
+            else:
+                expected = got
+        assert got == expected
+        three(libs, big(name, n), lambda ct: (1,) * (n - 1) + ("x",))
+    fsum = declared("fsum", lambda ct: ct.c_double, lambda ct: ct.c_float, lambda ct: ct.c_double,
+                    lambda ct: ct.c_float, lambda ct: ct.c_int, lambda ct: ct.c_float)
+    three(libs, fsum, lambda ct: (1.5, 2.25, -0.5, 7, 1e-3))
+    fmul = declared("fmul", lambda ct: ct.c_float, lambda ct: ct.c_float, lambda ct: ct.c_float)
+    three(libs, fmul, lambda ct: (1.5, -3.0))
+    three(libs, fmul, lambda ct: (1e38, 1e38))
+    narrow = declared("uchar_sum", lambda ct: ct.c_ubyte, lambda ct: ct.c_ubyte, lambda ct: ct.c_byte,
+                      lambda ct: ct.c_ushort, lambda ct: ct.c_short)
+    for args in ((1, 2, 3, 4), (255, -128, 65535, -32768), (300, 200, 70000, -70000)):
+        three(libs, narrow, lambda ct: args)
+    many = declared("many_longs", lambda ct: ct.c_long, *[lambda ct: ct.c_long] * 10)
+    three(libs, many, lambda ct: tuple(range(10)))
+    manyd = declared("many_doubles", lambda ct: ct.c_double, *[lambda ct: ct.c_double] * 10)
+    three(libs, manyd, lambda ct: tuple(float(i) for i in range(10)))
+    # without argtypes: ints and pointers go directly too
+    three(libs, lambda ct, lib: lib["many_longs"], lambda ct: tuple(range(10)))
+    three(libs, lambda ct, lib: lib["ret_int"], lambda ct: (-7,))

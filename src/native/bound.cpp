@@ -1,6 +1,6 @@
 // bound.cpp: bind_classes(): the Python level tells the native call path its classes.
 #include "bound.h"
-#include "carg.h"
+#include "memory.h"
 #include "module.h"
 
 #include <string_view>
@@ -42,8 +42,6 @@ PyObject *fn_bind_classes(PyObject *, PyObject *args, PyObject *kwds) {
                 if (!PyExceptionClass_Check(value))
                     raise(PyExc_TypeError, "bind_classes(): ArgumentError must be an exception class");
                 classes.argument_error = Ref::borrow(value).release();
-            } else if (k == "CArgObject") {
-                bind_type(classes.carg, value, name, CArg_Type);
             } else if (k == "Array") {
                 bind_type(classes.array, value, name, CData_Type);
             } else if (k == "Pointer") {
@@ -65,7 +63,7 @@ PyMethodDef bound_functions[] = {
     {"bind_classes", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_bind_classes)),
      METH_VARARGS | METH_KEYWORDS,
      "bind_classes(**classes): tell the native call path the Python level's classes\n"
-     "(ArgumentError, CArgObject, Array, Pointer, SimpleCData, CFuncPtr)."},
+     "(ArgumentError, Array, Pointer, SimpleCData, CFuncPtr)."},
     {nullptr, nullptr, 0, nullptr},
 };
 

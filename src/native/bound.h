@@ -7,7 +7,6 @@ namespace rawffi {
 
 struct BoundClasses {
     PyObject *argument_error = nullptr;   // ctypes.ArgumentError
-    PyTypeObject *carg = nullptr;         // CArgObject (a CArg subclass)
     PyTypeObject *array = nullptr;        // Array
     PyTypeObject *pointer = nullptr;      // _Pointer
     PyTypeObject *simple = nullptr;       // _SimpleCData

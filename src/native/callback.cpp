@@ -23,13 +23,15 @@ PyTypeObject *Closure_Type = nullptr;
 
 namespace {
 
+PyObject *s_empty = nullptr;    // ()
+
 // How a planned closure converts its arguments and result natively.
 struct CallbackArg {
-    enum class Kind : unsigned char { Load, Instance, Reader } kind;
+    enum class Kind : unsigned char { Load, New, Instance, Reader } kind;
     bool swapped;             // Load: byte-swapped
     const CodeInfo *code;     // Load: the type code's row
     Py_ssize_t size;          // Instance: bytes copied into the new instance
-    PyObject *obj;            // owned; Instance: the class, Reader: reader(address)
+    PyObject *obj;            // owned; New, Instance: the class, Reader: reader(address)
 };
 
 struct CallbackPlan {
@@ -125,6 +127,13 @@ PyObject *make_arg(const CallbackArg &a, void *p) {
     switch (a.kind) {
     case CallbackArg::Kind::Load:
         return a.code->load(p, a.swapped);
+    case CallbackArg::Kind::New: {
+        // CData's tp_new: what the class's construction without arguments does
+        Ref obj = Ref::steal(CData_Type->tp_new(reinterpret_cast<PyTypeObject *>(a.obj), s_empty, nullptr));
+        if (!obj) return nullptr;
+        std::memcpy(cdata_ptr(obj.get()), p, static_cast<size_t>(a.size));
+        return obj.release();
+    }
     case CallbackArg::Kind::Instance: {
         Ref obj = Ref::steal(PyObject_CallNoArgs(a.obj));
         if (!obj) return nullptr;
@@ -274,9 +283,12 @@ std::unique_ptr<CallbackPlan, void (*)(CallbackPlan *)> parse_plan(PyObject *spe
             if (t < 0) throw PyErrorSet{};
             if (t && !a.code->swappable) raise(PyExc_ValueError, "this type code has no byte-swapped form");
             a.swapped = t;
-        } else if (kind == "instance" && PyTuple_GET_SIZE(item) == 3) {
-            a.kind = CallbackArg::Kind::Instance;
+        } else if ((kind == "instance" || kind == "new") && PyTuple_GET_SIZE(item) == 3) {
+            a.kind = kind == "new" ? CallbackArg::Kind::New : CallbackArg::Kind::Instance;
             if (!PyCallable_Check(x)) raise(PyExc_TypeError, "a Closure instance argspec needs a class");
+            if (a.kind == CallbackArg::Kind::New &&
+                (!PyType_Check(x) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(x), CData_Type)))
+                raise(PyExc_TypeError, "a Closure new argspec needs a CData subclass");
             a.size = to_size(PyTuple_GET_ITEM(item, 2), "argument size");
             if (static_cast<size_t>(a.size) > cif.arg_types[i]->size)
                 raise(PyExc_ValueError, "a Closure instance argspec is larger than its argument");
@@ -416,6 +428,7 @@ PyType_Spec cl_spec = {
 
 int init_callback(PyObject *module) {
     return guard_int([&] {
+        if (!s_empty) s_empty = check(PyTuple_New(0));
         if (!Closure_Type)
             Closure_Type = reinterpret_cast<PyTypeObject *>(check(PyType_FromSpec(&cl_spec)));
         if (PyModule_AddType(module, Closure_Type) < 0) throw_if_error();

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -42,26 +43,30 @@ class Frame {
 public:
     explicit Frame(Py_ssize_t n) {
         if (n > kInline) [[unlikely]] {
-            big_slots_.reset(new InlineStorage[n]);
-            big_values_.reset(new void *[n]);
-            big_types_.reset(new ffi_type *[n]);
-            slots = big_slots_.get();
-            values = big_values_.get();
-            types = big_types_.get();
+            auto count = static_cast<size_t>(n);
+            big_ = std::make_unique<Big>(count);
+            slots = big_->slots.data();
+            values = big_->values.data();
+            types = big_->types.data();
         }
     }
     Frame(const Frame &) = delete;
     Frame &operator=(const Frame &) = delete;
     ~Frame() {
         for (int i = 0; i < nkeep_; i++) Py_DECREF(keep_[i]);
-        for (PyObject *o : more_) Py_DECREF(o);
+        if (big_) [[unlikely]]
+            for (PyObject *o : big_->keep) Py_DECREF(o);
     }
 
     // Keep a new reference until the call has returned.
     void keep(Ref r) {
         if (!r) return;
-        if (nkeep_ < kInline) [[likely]] keep_[nkeep_++] = r.release();
-        else more_.push_back(r.release());
+        if (nkeep_ < kInline) [[likely]] {
+            keep_[nkeep_++] = r.release();
+            return;
+        }
+        if (!big_) big_ = std::make_unique<Big>(0);
+        big_->keep.push_back(r.release());
     }
 
     // Argument i is the value in its slot (written by the caller), passed as t.
@@ -85,15 +90,19 @@ public:
     ffi_type **types = inline_types_;
 
 private:
+    struct Big {
+        explicit Big(size_t n) : slots(n), values(n), types(n) {}
+        std::vector<InlineStorage> slots;
+        std::vector<void *> values;
+        std::vector<ffi_type *> types;
+        std::vector<PyObject *> keep;
+    };
     InlineStorage inline_slots_[kInline];
     void *inline_values_[kInline];
     ffi_type *inline_types_[kInline];
-    std::unique_ptr<InlineStorage[]> big_slots_;
-    std::unique_ptr<void *[]> big_values_;
-    std::unique_ptr<ffi_type *[]> big_types_;
     PyObject *keep_[kInline];
     int nkeep_ = 0;
-    std::vector<PyObject *> more_;
+    std::unique_ptr<Big> big_;
 };
 
 // Store value as type code `code` into argument i's slot (the row's checks);
@@ -232,11 +241,43 @@ void *stored_pointer(PyObject *v) noexcept {
     return p;
 }
 
-bool is_int_code(char c) noexcept { return std::string_view("bBhHiIlLqQ").find(c) != std::string_view::npos; }
-
 // PyCSimpleType.from_param: an instance of cls as it is, else the value
 // through the code's setter (only the exact Python types it accepts).
+// An exact int (any int for integer codes) or float stored without the code
+// table: the same bits its store would write.
+bool fast_store(Frame &f, Py_ssize_t i, const ArgSpec &s, PyObject *v) {
+    void *p = f.slot(i, s.ffi);
+    if (s.fast == FastStore::Int) {
+        if (!PyLong_Check(v)) return false;
+        unsigned long long x = PyLong_AsUnsignedLongLongMask(v);
+        switch (s.size) {
+        case 1: { auto y = static_cast<uint8_t>(x); std::memcpy(p, &y, 1); return true; }
+        case 2: { auto y = static_cast<uint16_t>(x); std::memcpy(p, &y, 2); return true; }
+        case 4: { auto y = static_cast<uint32_t>(x); std::memcpy(p, &y, 4); return true; }
+        default: std::memcpy(p, &x, 8); return true;
+        }
+    }
+    double d;
+    if (PyFloat_CheckExact(v)) {
+        d = PyFloat_AS_DOUBLE(v);
+    } else if (PyLong_CheckExact(v)) {
+        d = PyLong_AsDouble(v);
+        if (d == -1.0 && PyErr_Occurred()) [[unlikely]] {
+            PyErr_Clear();      // too large: from_param reports it
+            return false;
+        }
+    } else {
+        return false;
+    }
+    switch (s.fast) {
+    case FastStore::Float: { auto x = static_cast<float>(d); std::memcpy(p, &x, sizeof x); return true; }
+    case FastStore::Double: std::memcpy(p, &d, sizeof d); return true;
+    default: { auto x = static_cast<long double>(d); std::memcpy(p, &x, sizeof x); return true; }
+    }
+}
+
 bool conv_simple(Frame &f, Py_ssize_t i, const ArgSpec &s, PyObject *v) {
+    if (s.fast != FastStore::None && fast_store(f, i, s, v)) [[likely]] return true;
     if (exact_instance(f, i, s, v)) return true;
     const CodeInfo &code = *s.code;
     switch (code.code) {
@@ -267,8 +308,7 @@ bool conv_simple(Frame &f, Py_ssize_t i, const ArgSpec &s, PyObject *v) {
         if (PyObject_TypeCheck(v, s.cls)) return false;
         return try_store_code(f, i, code, s.ffi, v);
     default:
-        if (is_int_code(code.code) && PyLong_Check(v)) return try_store_code(f, i, code, s.ffi, v);
-        return false;
+        return false;       // integer codes: fast_store took every int
     }
 }
 
@@ -279,8 +319,11 @@ bool conv_string(Frame &f, Py_ssize_t i, const ArgSpec &s, PyObject *v, char ite
         f.pointer(i, nullptr);
         return true;
     }
-    if (item == 'c' ? PyBytes_Check(v) : PyUnicode_Check(v))
-        return try_store_code(f, i, code_row(item == 'c' ? 'z' : 'Z'), &ffi_type_pointer, v);
+    if (item == 'c' && PyBytes_Check(v)) {
+        f.pointer(i, PyBytes_AS_STRING(v));     // v lives until the call returns
+        return true;
+    }
+    if (item == 'u' && PyUnicode_Check(v)) return try_store_code(f, i, code_row('Z'), &ffi_type_pointer, v);
     if (exact_instance(f, i, s, v)) return true;
     if (PyObject *it = item_type(v); it && simple_code_is(it, item)) {
         if (is_instance_of(v, bound().array)) f.pointer(i, cdata_ptr(v));
@@ -413,13 +456,33 @@ PyObject *int_result(const void *buf) {
     return PyLong_FromLong(x);
 }
 
+template <class T>
+T load_as(const void *p) noexcept {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// The value of a simple result: the common codes directly, the others by the code table.
+PyObject *simple_result(const CodeInfo &code, const void *buf) {
+    switch (code.code) {
+    case 'i': return PyLong_FromLong(load_as<int>(buf));
+    case 'l': return PyLong_FromLong(load_as<long>(buf));
+    case 'q': return PyLong_FromLongLong(load_as<long long>(buf));
+    case 'L': return PyLong_FromUnsignedLong(load_as<unsigned long>(buf));
+    case 'Q': return PyLong_FromUnsignedLongLong(load_as<unsigned long long>(buf));
+    case 'd': return PyFloat_FromDouble(load_as<double>(buf));
+    default: return code.load(buf, false);
+    }
+}
+
 Ref make_result(CallPlanObject *plan, void *buf) {
     Ref value;
     switch (plan->rkind) {
     case ResultKind::Int: return check_new(int_result(buf));
     case ResultKind::Void: return Ref::borrow(Py_None);
     case ResultKind::Simple:
-        value = check_new(plan->rcode->load(buf, false));
+        value = check_new(simple_result(*plan->rcode, buf));
         break;
     case ResultKind::Object: {
         PyObject *o;
@@ -473,41 +536,55 @@ PyObject *call(CallPlanObject *plan, const void *fnslot, PyObject *const *args, 
     ArgSpec *specs = plan->specs();
     for (Py_ssize_t i = 0; i < nargs; i++) convert_arg(f, i, i < nconv ? &specs[i] : nullptr, args[i]);
 
-    // The declared cif when every argument went as declared; else one for this call.
-    ffi_cif *cif = nullptr;
-    ffi_cif own;
+    // The declared signature when every argument went as declared; else one for this call.
+    ffi_type *rt = ffitype_get(plan->rtype);
+    bool declared_ok = false;
     if (plan->cif && nargs == nconv) {
-        auto *ci = reinterpret_cast<CallInterfaceObject *>(plan->cif);
-        ffi_type **declared = ci->atypes();
-        cif = &ci->cif;
+        ffi_type **declared = reinterpret_cast<CallInterfaceObject *>(plan->cif)->atypes();
+        declared_ok = true;
         for (Py_ssize_t i = 0; i < nargs; i++) {
             if (declared[i] != f.types[i]) [[unlikely]] {
-                cif = nullptr;
+                declared_ok = false;
                 break;
             }
         }
     }
+    bool variadic = 0 < nconv && nconv < nargs;
+    InlineStorage small;                       // the result, for rtypes of at most 16 bytes
+    std::optional<ResultBuffer> big;           // larger ones (on the stack up to 64 bytes)
+    void *rbuf = small.bytes;
+    if (rt->size > sizeof small) [[unlikely]] rbuf = big.emplace(rt).get();
+
+    DirectSig own_sig;
+    const DirectSig *direct = declared_ok ? &plan->direct : nullptr;
+    if (!declared_ok && !variadic) {
+        own_sig = direct_sig(rt, f.types, static_cast<unsigned>(nargs));
+        direct = &own_sig;
+    }
+    if (direct && direct->usable) [[likely]] {
+        if (call_direct(*direct, fn, f.values, rbuf, plan->flags) < 0) throw PyErrorSet{};
+        // The frame's keep-alives outlive the result conversion (a char *
+        // result may point into an argument).
+        return make_result(plan, rbuf).release();
+    }
+
+    ffi_cif own;
+    ffi_cif *cif = declared_ok ? &reinterpret_cast<CallInterfaceObject *>(plan->cif)->cif : nullptr;
     if (!cif) {
-        ffi_type *rt = ffitype_get(plan->rtype);
         auto n = static_cast<unsigned>(nargs);
-        bool variadic = 0 < nconv && nconv < nargs;
         ffi_status st = variadic
             ? ffi_prep_cif_var(&own, FFI_DEFAULT_ABI, static_cast<unsigned>(nconv), n, rt, f.types)
             : ffi_prep_cif(&own, FFI_DEFAULT_ABI, n, rt, f.types);
         if (st != FFI_OK) raise(PyExc_RuntimeError, variadic ? "ffi_prep_cif_var failed" : "ffi_prep_cif failed");
         cif = &own;
     }
-
-    ResultBuffer full(cif->rtype);
-    if (call_cif(cif, fn, f.values, full.get(), plan->flags) < 0) throw PyErrorSet{};
-    if (is_narrow_int(cif->rtype)) {
+    if (call_cif(cif, fn, f.values, rbuf, plan->flags) < 0) throw PyErrorSet{};
+    if (is_narrow_int(rt)) {
         InlineStorage narrow;
-        narrow_result(cif->rtype, full.get(), narrow.bytes);
+        narrow_result(rt, rbuf, narrow.bytes);
         return make_result(plan, narrow.bytes).release();
     }
-    // The frame's keep-alives outlive the result conversion (a char * result
-    // may point into an argument).
-    return make_result(plan, full.get()).release();
+    return make_result(plan, rbuf).release();
 }
 
 // ---------------------------------------------------------------- the type
@@ -573,6 +650,16 @@ void parse_spec(ArgSpec &s, PyObject *item) {
     }
     if (s.kind == ArgKind::Simple) {
         s.code = parse_code(extra);
+        switch (s.code->code) {
+        case 'b': case 'B': case 'h': case 'H': case 'i': case 'I': case 'l': case 'L': case 'q': case 'Q':
+            s.fast = FastStore::Int;
+            s.size = static_cast<unsigned char>(s.code->size);
+            break;
+        case 'f': s.fast = FastStore::Float; break;
+        case 'd': s.fast = FastStore::Double; break;
+        case 'g': s.fast = FastStore::LongDouble; break;
+        default: s.fast = FastStore::None;
+        }
         if (ffitype_get(ft) != ffitype_get(ffitype_for_code(s.code->code == 'v' ? 'h' : s.code->code)))
             raise(PyExc_ValueError, "a simple argument's ffi_type must be its code's");
     }
@@ -634,6 +721,7 @@ PyObject *plan_new(PyTypeObject *tp, PyObject *args, PyObject *kwds) {
         p->extra_args = extra_args != 0;
         p->rtype = Py_NewRef(rtype);
         p->cif = cif == Py_None ? nullptr : Py_NewRef(cif);
+        p->direct = p->cif ? direct_sig(reinterpret_cast<CallInterfaceObject *>(p->cif)->cif) : DirectSig{};
         ArgSpec *specs = p->specs();
         for (Py_ssize_t i = 0; i < n; i++) {
             parse_spec(specs[i], PyTuple_GET_ITEM(argspecs, i));

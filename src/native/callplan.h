@@ -3,6 +3,7 @@
 #pragma once
 #include "access.h"
 #include "call.h"
+#include "directcall.h"
 
 namespace rawffi {
 
@@ -21,8 +22,13 @@ enum class ArgKind : unsigned char {
     Pointer,    // PyCPointerType.from_param
 };
 
+// A Simple argument's store for exact ints and floats, without the code table.
+enum class FastStore : unsigned char { None, Int, Float, Double, LongDouble };
+
 struct ArgSpec {
     ArgKind kind;
+    FastStore fast;          // Simple: how exact ints (and floats) are stored
+    unsigned char size;      // Simple, FastStore::Int: bytes stored
     const CodeInfo *code;    // Simple: the type code's row
     ffi_type *ffi;           // what an instance of the declared type is passed as
     PyObject *ffitype;       // owned: the FFIType of ffi
@@ -55,6 +61,7 @@ struct CallPlanObject {
     bool cleared;             // emptied by the GC (tp_clear): refuses to run
     int flags;                // CALL_* flags
     Py_ssize_t nconv;         // number of argtypes; -1 without argtypes
+    DirectSig direct;         // the declared cif's direct call, if it has one
 
     ArgSpec *specs() noexcept {
         return reinterpret_cast<ArgSpec *>(reinterpret_cast<char *>(this) + sizeof(*this));

@@ -1,6 +1,5 @@
-// carg.cpp: the CArg type (converted call arguments) and byref().
+// carg.cpp: the CArgObject type (converted call arguments, with CPython's repr) and byref().
 #include "carg.h"
-#include "bound.h"
 #include "ffitypes.h"
 #include "module.h"
 
@@ -57,6 +56,41 @@ int set_obj(PyObject *o, PyObject *value, void *) {
     Ref old = Ref::steal(std::exchange(as_carg(o)->obj, value == Py_None ? nullptr : Py_NewRef(value)));
     return 0;
 }
+// CPython's PyCArg_repr, format for format: integer tags show the value read as
+// the signed type of their size, floats their repr, pointers the address.
+PyObject *carg_repr(PyObject *o) {
+    CArgObject *a = as_carg(o);
+    const char *v = a->value.bytes;
+    auto load = [v](auto x) {
+        std::memcpy(&x, v, sizeof x);
+        return x;
+    };
+    int tag = static_cast<unsigned char>(a->tag);
+    switch (a->tag) {
+    case 'b': case 'B': return PyUnicode_FromFormat("<cparam '%c' (%d)>", tag, load(static_cast<signed char>(0)));
+    case 'h': case 'H': return PyUnicode_FromFormat("<cparam '%c' (%d)>", tag, load(short{}));
+    case 'i': case 'I': return PyUnicode_FromFormat("<cparam '%c' (%d)>", tag, load(int{}));
+    case 'l': case 'L': return PyUnicode_FromFormat("<cparam '%c' (%ld)>", tag, load(long{}));
+    case 'q': case 'Q': return PyUnicode_FromFormat("<cparam '%c' (%lld)>", tag, load(0LL));
+    case 'd': case 'f': {
+        Ref f = Ref::steal(PyFloat_FromDouble(a->tag == 'f' ? load(0.0f) : load(0.0)));
+        return f ? PyUnicode_FromFormat("<cparam '%c' (%R)>", tag, f.get()) : nullptr;
+    }
+    case 'c': {
+        auto c = static_cast<unsigned char>(v[0]);
+        if (c < 128 && Py_UNICODE_ISPRINTABLE(c) && c != '\\' && c != '\'')
+            return PyUnicode_FromFormat("<cparam '%c' ('%c')>", tag, c);
+        return PyUnicode_FromFormat("<cparam '%c' ('\\x%02x')>", tag, c);
+    }
+    case 'z': case 'Z': case 'P':
+        return PyUnicode_FromFormat("<cparam '%c' (%p)>", tag, load(static_cast<void *>(nullptr)));
+    default:
+        if (tag < 128 && Py_UNICODE_ISPRINTABLE(tag) && tag != '\\' && tag != '\'')
+            return PyUnicode_FromFormat("<cparam '%c' at %p>", tag, static_cast<void *>(o));
+        return PyUnicode_FromFormat("<cparam 0x%02x at %p>", tag, static_cast<void *>(o));
+    }
+}
+
 PyObject *get_ffitype(PyObject *o, void *) { return Py_NewRef(as_carg(o)->ffitype); }
 PyObject *get_address(PyObject *o, void *) { return PyLong_FromVoidPtr(as_carg(o)->value.bytes); }
 
@@ -71,21 +105,20 @@ PyGetSetDef carg_getset[] = {
 PyTypeObject carg_type = [] {
     PyTypeObject t{};
     t.ob_base.ob_base.ob_refcnt = 1;
-    t.tp_name = "pyctypes._rawffi.CArg";
+    t.tp_name = "CArgObject";     // as CPython's (module builtins)
     t.tp_basicsize = sizeof(CArgObject);
     t.tp_dealloc = carg_dealloc;
-    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
-    t.tp_doc = "CArg(tag, ffi_type, obj=None): a converted call argument: its value in a\n"
+    t.tp_repr = carg_repr;
+    t.tp_flags = Py_TPFLAGS_DEFAULT;
+    t.tp_doc = "CArgObject(tag, ffi_type, obj=None): a converted call argument: its value in a\n"
                "16-byte slot (at _address), passed as ffi_type, keeping obj alive.";
     t.tp_getset = carg_getset;
     t.tp_new = carg_new;
     return t;
 }();
 
-PyObject *carg_alloc(PyTypeObject *tp) {
-    // Non-GC like CPython's CArgObject; tp_alloc zeroes and counts the heap type.
-    return tp->tp_alloc(tp, 0);
-}
+// Non-GC like CPython's CArgObject (its _obj cannot lead back to it).
+PyObject *carg_alloc(PyTypeObject *tp) { return tp->tp_alloc(tp, 0); }
 
 PyObject *fn_byref(PyObject *, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
     return guard([&]() -> PyObject * {
@@ -108,7 +141,7 @@ PyObject *fn_byref(PyObject *, PyObject *const *args, Py_ssize_t nargs, PyObject
             offset = static_cast<uintptr_t>(PyLong_AsUnsignedLongLongMask(index.get()));
             if (offset == static_cast<uintptr_t>(-1) && PyErr_Occurred()) throw PyErrorSet{};
         }
-        Ref self = check_new(carg_alloc(carg_class()));
+        Ref self = check_new(carg_alloc(CArg_Type));
         CArgObject *a = as_carg(self.get());
         a->tag = 'P';
         a->ffi = &ffi_type_pointer;
@@ -122,17 +155,12 @@ PyObject *fn_byref(PyObject *, PyObject *const *args, Py_ssize_t nargs, PyObject
 
 PyMethodDef carg_functions[] = {
     {"byref", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_byref)), METH_FASTCALL | METH_KEYWORDS,
-     "byref(obj, offset=0): a CArg 'P' holding the address of obj's memory plus offset\n"
-     "(an instance of the bound CArgObject class), keeping obj."},
+     "byref(obj, offset=0): a CArgObject 'P' holding the address of obj's memory plus\n"
+     "offset, keeping obj."},
     {nullptr, nullptr, 0, nullptr},
 };
 
 }  // namespace
-
-PyTypeObject *carg_class() noexcept {
-    PyTypeObject *c = bound().carg;
-    return c ? c : CArg_Type;
-}
 
 int init_carg(PyObject *module) {
     return guard_int([&] {

@@ -1,6 +1,6 @@
-// carg.h: CArg, a converted foreign-call argument (CPython's PyCArgObject): a
-// tag, the ffi type it is passed as, its value in a 16-byte slot, and the
-// object it keeps alive.  byref() makes them.
+// carg.h: CArgObject, a converted foreign-call argument (CPython's
+// PyCArgObject): a tag, the ffi type it is passed as, its value in a 16-byte
+// slot, and the object it keeps alive.  byref() and from_param make them.
 #pragma once
 #include "memory.h"
 #include <ffi.h>
@@ -16,15 +16,11 @@ struct CArgObject {
     char tag;                // CPython's tag ('P' for byref, the type code otherwise)
 };
 
-// The CArg type object (set by init_carg).
+// The CArgObject type object (set by init_carg).
 extern PyTypeObject *CArg_Type;
 
-// The class the Python level uses for converted arguments (a subclass of
-// CArg, bound by bind_classes; CArg itself until then): byref() makes its
-// instances, and only its exact instances pass as converted arguments.
-PyTypeObject *carg_class() noexcept;
-
-inline bool is_carg(PyObject *o) noexcept { return Py_IS_TYPE(o, carg_class()); }
+// Only exact instances pass as converted arguments (as CPython's PyCArg_CheckExact).
+inline bool is_carg(PyObject *o) noexcept { return Py_IS_TYPE(o, CArg_Type); }
 inline CArgObject *as_carg(PyObject *o) noexcept { return reinterpret_cast<CArgObject *>(o); }
 
 }  // namespace rawffi

@@ -184,18 +184,117 @@ class CallInterface:
 
 # ---------------------------------------------------------------- callback
 class Closure:
-    """``Closure(cif, callable)``: an ffi closure; ``address`` is the C function
-    pointer.  When C calls it (from any thread; the GIL is taken with
-    PyGILState_Ensure), ``callable(args, result)`` runs, where ``args`` is the
-    address of the ``void *[]`` of argument pointers and ``result`` the address
-    where the return value must be written (restype.size bytes, zeroed before
-    the call; narrow integer results are widened to ffi_arg here).  If callable
-    raises, the exception goes to sys.unraisablehook (PyErr_WriteUnraisable)
-    and the result is zero."""
+    """``Closure(cif, callable, flags=0, plan=None)``: an ffi closure; ``address``
+    is the C function pointer.  When C calls it (from any thread; the GIL is
+    taken with PyGILState_Ensure):
+
+    - without a plan, ``callable(args, result)`` runs, where ``args`` is the
+      address of the ``void *[]`` of argument pointers and ``result`` the
+      address where the return value must be written (restype.size bytes,
+      zeroed before the call; narrow integer results are widened to ffi_arg
+      here).  If callable raises, the exception goes to sys.unraisablehook
+      (PyErr_WriteUnraisable) and the result is zero.
+    - with ``plan = (argspecs, result_code, store_result, on_error)``, the
+      closure converts natively and calls ``callable(*values)``.  One argspec
+      per argument: ``("load", code, swapped)`` (the code's value),
+      ``("new", cls, size)`` (a CData instance of cls made by CData's tp_new,
+      holding a copy of size bytes), ``("instance", cls, size)`` (the same
+      made by calling ``cls()``, which must give a CData instance, else
+      TypeError "unexpected result of create argument"), ``("reader",
+      reader)`` (``reader(address)``).  A failed argument calls
+      ``on_error("argument", exc)`` and the callable is not called; a raising
+      callable calls ``on_error("call", exc)``.  The result: none for a void
+      cif (store_result None); else exact ints (any int for integer codes) and
+      exact floats/ints for f d g, bool/int for ?, are stored natively when
+      ``result_code`` is given; everything else by ``store_result(address,
+      value)``, which reports its own errors.  Errors in the hooks themselves
+      go to PyErr_WriteUnraisable.  A failed call leaves a zero result.
+
+    ``flags``: CALL_USE_ERRNO swaps C errno with the private ctypes errno
+    around the Python call."""
     address: int
     cif: CallInterface
-    callable: Callable[[int, int], None]
-    def __init__(self, cif: CallInterface, callable: Callable[[int, int], None]) -> None: ...
+    callable: Callable[..., Any]
+    def __init__(self, cif: CallInterface, callable: Callable[..., Any], flags: int = 0,
+                 plan: Optional[tuple] = None) -> None: ...
+
+# ---------------------------------------------------------------- converted arguments and calls
+class CArgObject:
+    """``CArgObject(tag, ffi_type, obj=None)``: a converted call argument
+    (CPython's PyCArgObject; named CArgObject, module builtins): its value in
+    a 16-byte slot at ``_address``, passed as ``_ffi_type`` (not void, at most
+    16 bytes), keeping ``_obj`` (read/write) alive.  ``_tag`` is the tag.
+    repr is CPython's PyCArg_repr.  Not subclassable; not GC-tracked."""
+    _tag: str
+    _obj: Any
+    _ffi_type: FFIType
+    _address: int
+
+def byref(obj: CData, offset: int = 0, /) -> CArgObject:
+    """A CArgObject 'P' whose value is obj's address plus offset (wrapped to
+    pointer width), keeping obj.  TypeError "byref() argument must be a ctypes
+    instance, not 'T'" for a non-CData; offset by __index__; no keywords."""
+
+def bind_classes(*, ArgumentError: type = ..., Array: type = ..., Pointer: type = ...,
+                 SimpleCData: type = ..., CFuncPtr: type = ...) -> None:
+    """Tell the native call path the Python level's classes: argument errors
+    are raised as ArgumentError; the others are recognised in arguments
+    (instances of Array pass their address, and so on).  Until bound, none
+    of them is recognised."""
+
+class CallPlan:
+    """``CallPlan(argspecs, result, rtype, cif, flags, extra_args)``: how one
+    foreign function is called, decided by the Python level.
+
+    argspecs: None (no argtypes: every argument by ConvParam), or one
+    ``(kind, converter, argtype, ffi_type, extra)`` per argtype.  kind
+    "generic" calls ``converter(value)`` and converts its result by ConvParam
+    (CData instances by value, arrays by address, CArgObjects, None, int as
+    C int, bytes, str as wchar_t *, else ``_as_parameter_``).  The other kinds
+    repeat natively the checks of one from_param family for the exact values
+    they accept and call the converter for every other value: "simple" (extra
+    = type code; PyCSimpleType.from_param), "char_p", "wchar_p", "void_p",
+    "instance" (CDataType.from_param of structures, unions, function
+    pointers), "array", "pointer" (extra = the target type).  For these the
+    converter must be a method of argtype (which it keeps alive).
+
+    result: ``(kind, obj, code, size, checker)``: "int" (C int), "void"
+    (None), "simple" (code's value), "object" (py_object: the returned
+    reference is taken over; ValueError "PyObject is NULL"), "instance" (a new
+    obj instance holding a copy of size bytes), "call" (``obj(C int)``),
+    "python" (``obj(address of the result)``); checker (simple, object,
+    instance): ``checker(value)`` is the result.  rtype: the result FFIType;
+    cif: the CallInterface of the declared argtypes or None; flags: CALL_*;
+    extra_args: more arguments than argtypes allowed (cdecl, variadic).
+
+    A call checks the argument count (TypeError as CPython), reads the function
+    address (ValueError "NULL function pointer called"), refuses more than 1024
+    arguments (ArgumentError), converts (a failure raises ArgumentError
+    "argument N: ExcName: message"; BaseExceptions pass unchanged), calls
+    through the declared cif when every argument went as declared (else a cif
+    made for the call, variadic past the argtypes), and makes the result.  On
+    x86-64 System V, signatures of at most 6 integer/pointer and 8 float/double
+    arguments with scalar results (or structures larger than 16 bytes) are
+    called directly, without libffi."""
+    nargs: int                       # number of argtypes, -1 without
+    def call(self, address: int, *args: Any) -> Any:
+        """Call the C function at address as planned."""
+
+class FuncPtr(CData):
+    """Base of function pointer types: a CData whose block holds a C function
+    address.  Calling an instance (tp_call, and vectorcall for classes that
+    enable_vectorcall accepted) runs ``_fp_plan_``, then ``_fp_errcheck_``
+    (``errcheck(result, func, args)``: its value is the result unless it is
+    args itself).  Without a plan, or with keyword arguments, the call goes to
+    ``type(self)._pycall_(self, *args, **kwargs)``."""
+    _fp_plan_: Optional[CallPlan]
+    _fp_errcheck_: Optional[Callable[[Any, Any, tuple], Any]]
+
+def enable_vectorcall(cls: type) -> bool:
+    """Let a FuncPtr subclass take vectorcalls (3.11 does not give heap
+    classes the flag); False, nothing changed, if the class has its own
+    __call__.  A __call__ assigned later still wins: vectorcalls then go to
+    the class's tp_call."""
 
 # ---------------------------------------------------------------- library
 RTLD_LOCAL: int

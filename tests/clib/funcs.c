@@ -151,3 +151,19 @@ int call_in_thread(int (*cb)(int), int x) {
 static int add(int a, int b) { return a + b; }
 static int mul(int a, int b) { return a * b; }
 int (*get_op(char which))(int, int) { return which == '*' ? mul : add; }
+
+/* ---- call shapes of the native direct calls: structures returned in memory
+   from scalar arguments (the hidden result pointer takes a register), floats */
+struct big big_make(long a, long b, long c, long d) {
+    struct big r = {a, b, c, d};
+    return r;
+}
+struct big big_make6(long a, long b, long c, long d, long e, long f) {
+    struct big r = {a + b, c, d, e + f};
+    return r;
+}
+double fsum(float a, double b, float c, int d, float e) { return a + b + c + d + e; }
+float fmul(float a, float b) { return a * b; }
+unsigned char uchar_sum(unsigned char a, signed char b, unsigned short c, short d) {
+    return (unsigned char)(a + b + c + d);
+}

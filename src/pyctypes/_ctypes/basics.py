@@ -462,35 +462,12 @@ def _audit(event, *args):
 
 # ---------------------------------------------------------------- arguments prepared for a call
 
-class CArgObject(raw.CArg):
-    """A converted argument (CPython's PyCArgObject): the result of byref() and of
-    the simple types' from_param.  The native CArg holds the argument's value in
-    its own 16-byte slot (at ``_address``), the ffi type to pass it as
-    (``_ffi_type``), its tag, and the object it keeps alive (``_obj``)."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        # CPython's PyCArg_repr: integer and double tags show their value,
-        # pointer tags the address, every other tag ('?', 'u', 'g', ...) the object.
-        tag = self._tag
-        if tag in "bBhHiIlLqQ":
-            return "<cparam '%s' (%d)>" % (tag, raw.load(tag, self._address))
-        if tag in "fd":
-            return "<cparam '%s' (%r)>" % (tag, raw.load(tag, self._address))
-        if tag == "c":
-            ch = raw.load(tag, self._address)[0]
-            if 32 <= ch < 127:
-                return "<cparam '%s' ('%s')>" % (tag, chr(ch))
-            return "<cparam '%s' ('\\x%02x')>" % (tag, ch)
-        if tag in "zZP":
-            return "<cparam '%s' (%s)>" % (tag, hex(raw.load("P", self._address) or 0))
-        return "<cparam '%s' at %#x>" % (tag, id(self))
-
-
-CArgObject.__name__ = CArgObject.__qualname__ = "CArgObject"
-CArgObject.__module__ = "builtins"
-raw.bind_classes(CArgObject=CArgObject)
+# A converted argument (CPython's PyCArgObject): the result of byref() and of
+# the simple types' from_param.  The native type holds the argument's value in
+# its own 16-byte slot (at ``_address``), the ffi type to pass it as
+# (``_ffi_type``), its tag (``_tag``), and the object it keeps alive (``_obj``);
+# its repr is CPython's.  It is named CArgObject, in module builtins, as CPython's.
+CArgObject = raw.CArgObject
 
 
 class _ArgBuffer(raw.CData):

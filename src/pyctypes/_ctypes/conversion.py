@@ -20,7 +20,7 @@ from .basics import (ArgumentError, CArgObject, _ArgBuffer, _CDataMeta, families
                      is_simple_subclass, make_view, stginfo)
 from .primitive import (PyCSimpleType, _c_char_p_from_param, _c_void_p_from_param,
                         _c_wchar_p_from_param)
-from .pointer import PyCPointerType
+from .pointer import PyCPointerType, _Pointer
 
 CTYPES_MAX_ARGCOUNT = 1024
 
@@ -421,13 +421,18 @@ def _print_error(exc):
 
 def _callback_argspec(tp, read):
     """How the native closure makes one argument: ("load", code, swapped) for
-    fundamental simple types, ("instance", tp, size) for a new instance
-    holding a copy, else ("reader", read)."""
+    fundamental simple types; for others a new instance holding a copy:
+    ("new", tp, size) when making one runs no Python code (a pointer type with
+    _Pointer's own __new__ and __init__, which without arguments only allocate),
+    else ("instance", tp, size), which calls tp(); else ("reader", read)."""
     info = stginfo(tp)
     if info is not None and info.getfunc is not None and not is_simple_subclass(tp):
         if info.code != "v":
             return ("load", info.code, is_swapped(info))
     elif info is not None and info.size <= ffi_type_of(tp).size:
+        if (isinstance(tp, PyCPointerType) and info.proto is not None
+                and tp.__new__ is _Pointer.__new__ and tp.__init__ is _Pointer.__init__):
+            return ("new", tp, info.size)
         return ("instance", tp, info.size)
     return ("reader", read)
 
