@@ -183,6 +183,22 @@ def test_incomplete_pointer_completed_after_planning(libs):
     assert outcome(run, P, libs[P]) == outcome(run, C, libs[C])
 
 
+def test_pointer_retargeted_after_planning(libs):
+    def run(ct, lib):
+        lp = ct.POINTER("target")
+        ct.SetPointerType(lp, ct.c_int)
+        f = lib["deref_int"]
+        f.restype, f.argtypes = ct.c_int, [lp]
+        seen = [f(ct.c_int(5)), f(ct.pointer(ct.c_int(6))), f(ct.byref(ct.c_int(7)))]
+        ct.SetPointerType(lp, ct.c_long)
+        seen += [outcome(f, ct.c_int(5)), outcome(f, ct.byref(ct.c_int(7))), f(ct.c_long(8)),
+                 f(ct.byref(ct.c_long(9)))]
+        lp._type_ = ct.c_short      # the class attribute alone: the plan's target stays
+        seen += [outcome(f, ct.c_short(1)), f(ct.c_long(10))]
+        return seen
+    assert outcome(run, P, libs[P]) == outcome(run, C, libs[C])
+
+
 STRING_VALUES = [
     ("bytes", lambda ct: b"abc"), ("None", lambda ct: None), ("c_char_p", lambda ct: ct.c_char_p(b"ab")),
     ("buffer", lambda ct: ct.create_string_buffer(b"abcd")), ("char array", lambda ct: (ct.c_char * 3)()),

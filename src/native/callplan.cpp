@@ -10,7 +10,6 @@
 #include <array>
 #include <cstring>
 #include <memory>
-#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -366,17 +365,40 @@ bool conv_void_p(Frame &f, Py_ssize_t i, const ArgSpec &s, PyObject *v) {
 
 // PyCPointerType.from_param: None, an instance of the target (by reference),
 // a pointer or array of (a subclass of) the target, byref() of a target.
+// True while the pointer class still targets the planned type: its attributes
+// are unchanged since planning (same valid version tag), or its own _type_ is
+// still the planned one (set_type changes both _type_ and the plan's proto).
+bool same_target(const ArgSpec &s) {
+    PyTypeObject *cls = s.cls;
+    if (s.version != 0 && PyType_HasFeature(cls, Py_TPFLAGS_VALID_VERSION_TAG) &&
+        cls->tp_version_tag == s.version) [[likely]]
+        return true;
+    PyObject *own = cls->tp_dict ? PyDict_GetItemWithError(cls->tp_dict, s_type) : nullptr;
+    if (!own) PyErr_Clear();
+    return own == s.proto;
+}
+
+// PyCPointerType.from_param: None, byref() of a target, a pointer of the
+// declared class (planned only where that class does not derive from its
+// target), an instance of the target (by reference), a pointer or array of (a
+// subclass of) the target.
 bool conv_pointer(Frame &f, Py_ssize_t i, const ArgSpec &s, PyObject *v) {
     if (v == Py_None) {
         f.pointer(i, nullptr);
         return true;
     }
-    // The target as planned, while the class still says so (set_type changes both).
-    PyObject *proto = s.proto;
-    PyObject *own = s.cls->tp_dict ? PyDict_GetItemWithError(s.cls->tp_dict, s_type) : nullptr;
-    if (!own) PyErr_Clear();
-    if (!proto || own != proto) return false;
-    auto *pt = reinterpret_cast<PyTypeObject *>(proto);
+    if (!same_target(s)) return false;
+    auto *pt = reinterpret_cast<PyTypeObject *>(s.proto);
+    if (is_carg(v)) {
+        CArgObject *a = as_carg(v);
+        if (!a->obj || !PyObject_TypeCheck(a->obj, pt)) return false;
+        f.memory(i, a->value.bytes, a->ffi);
+        return true;
+    }
+    if (Py_IS_TYPE(v, s.cls)) [[likely]] {
+        f.memory(i, cdata_ptr(v), &ffi_type_pointer);
+        return true;
+    }
     if (PyObject_TypeCheck(v, pt)) {
         f.pointer(i, cdata_ptr(v));     // byref(v)
         return true;
@@ -385,12 +407,6 @@ bool conv_pointer(Frame &f, Py_ssize_t i, const ArgSpec &s, PyObject *v) {
         if (!PyType_Check(it) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(it), pt)) return false;
         if (is_instance_of(v, bound().array)) f.pointer(i, cdata_ptr(v));
         else f.memory(i, cdata_ptr(v), &ffi_type_pointer);
-        return true;
-    }
-    if (is_carg(v)) {
-        CArgObject *a = as_carg(v);
-        if (!a->obj || !PyObject_TypeCheck(a->obj, pt)) return false;
-        f.memory(i, a->value.bytes, a->ffi);
         return true;
     }
     return false;
@@ -516,6 +532,42 @@ Ref make_result(CallPlanObject *plan, void *buf) {
               at_least ? "at least " : "", required, required == 1 ? "" : "s", actual);
 }
 
+// The call through the signature it needs (direct, the declared cif, or one
+// made for it), the result made in rbuf (room for rt and a full ffi_arg).
+PyObject *finish(CallPlanObject *plan, Frame &f, void (*fn)(), ffi_type *rt, bool declared_ok,
+                 bool variadic, Py_ssize_t nconv, Py_ssize_t nargs, void *rbuf) {
+    DirectSig own_sig;
+    const DirectSig *direct = declared_ok ? &plan->direct : nullptr;
+    if (!declared_ok && !variadic) {
+        own_sig = direct_sig(rt, f.types, static_cast<unsigned>(nargs));
+        direct = &own_sig;
+    }
+    if (direct && direct->usable) [[likely]] {
+        if (call_direct(*direct, fn, f.values, rbuf, plan->flags) < 0) throw PyErrorSet{};
+        // The frame's keep-alives outlive the result conversion (a char *
+        // result may point into an argument).
+        return make_result(plan, rbuf).release();
+    }
+
+    ffi_cif own;
+    ffi_cif *cif = declared_ok ? &reinterpret_cast<CallInterfaceObject *>(plan->cif)->cif : nullptr;
+    if (!cif) {
+        auto n = static_cast<unsigned>(nargs);
+        ffi_status st = variadic
+            ? ffi_prep_cif_var(&own, FFI_DEFAULT_ABI, static_cast<unsigned>(nconv), n, rt, f.types)
+            : ffi_prep_cif(&own, FFI_DEFAULT_ABI, n, rt, f.types);
+        if (st != FFI_OK) raise(PyExc_RuntimeError, variadic ? "ffi_prep_cif_var failed" : "ffi_prep_cif failed");
+        cif = &own;
+    }
+    if (call_cif(cif, fn, f.values, rbuf, plan->flags) < 0) throw PyErrorSet{};
+    if (is_narrow_int(rt)) {
+        InlineStorage narrow;
+        narrow_result(rt, rbuf, narrow.bytes);
+        return make_result(plan, narrow.bytes).release();
+    }
+    return make_result(plan, rbuf).release();
+}
+
 PyObject *call(CallPlanObject *plan, const void *fnslot, PyObject *const *args, Py_ssize_t nargs) {
     if (plan->cleared) [[unlikely]] raise(PyExc_RuntimeError, "this CallPlan was cleared");
     Py_ssize_t nconv = plan->nconv;
@@ -550,41 +602,12 @@ PyObject *call(CallPlanObject *plan, const void *fnslot, PyObject *const *args, 
         }
     }
     bool variadic = 0 < nconv && nconv < nargs;
-    InlineStorage small;                       // the result, for rtypes of at most 16 bytes
-    std::optional<ResultBuffer> big;           // larger ones (on the stack up to 64 bytes)
-    void *rbuf = small.bytes;
-    if (rt->size > sizeof small) [[unlikely]] rbuf = big.emplace(rt).get();
-
-    DirectSig own_sig;
-    const DirectSig *direct = declared_ok ? &plan->direct : nullptr;
-    if (!declared_ok && !variadic) {
-        own_sig = direct_sig(rt, f.types, static_cast<unsigned>(nargs));
-        direct = &own_sig;
+    if (rt->size > sizeof(InlineStorage)) [[unlikely]] {
+        ResultBuffer big(rt);                   // on the stack up to 64 bytes
+        return finish(plan, f, fn, rt, declared_ok, variadic, nconv, nargs, big.get());
     }
-    if (direct && direct->usable) [[likely]] {
-        if (call_direct(*direct, fn, f.values, rbuf, plan->flags) < 0) throw PyErrorSet{};
-        // The frame's keep-alives outlive the result conversion (a char *
-        // result may point into an argument).
-        return make_result(plan, rbuf).release();
-    }
-
-    ffi_cif own;
-    ffi_cif *cif = declared_ok ? &reinterpret_cast<CallInterfaceObject *>(plan->cif)->cif : nullptr;
-    if (!cif) {
-        auto n = static_cast<unsigned>(nargs);
-        ffi_status st = variadic
-            ? ffi_prep_cif_var(&own, FFI_DEFAULT_ABI, static_cast<unsigned>(nconv), n, rt, f.types)
-            : ffi_prep_cif(&own, FFI_DEFAULT_ABI, n, rt, f.types);
-        if (st != FFI_OK) raise(PyExc_RuntimeError, variadic ? "ffi_prep_cif_var failed" : "ffi_prep_cif failed");
-        cif = &own;
-    }
-    if (call_cif(cif, fn, f.values, rbuf, plan->flags) < 0) throw PyErrorSet{};
-    if (is_narrow_int(rt)) {
-        InlineStorage narrow;
-        narrow_result(rt, rbuf, narrow.bytes);
-        return make_result(plan, narrow.bytes).release();
-    }
-    return make_result(plan, rbuf).release();
+    InlineStorage small;
+    return finish(plan, f, fn, rt, declared_ok, variadic, nconv, nargs, small.bytes);
 }
 
 // ---------------------------------------------------------------- the type
@@ -665,7 +688,13 @@ void parse_spec(ArgSpec &s, PyObject *item) {
     }
     if (s.kind == ArgKind::Pointer) {
         if (!PyType_Check(extra)) raise(PyExc_TypeError, "a pointer argument's target must be a type");
+        if (PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(cls), reinterpret_cast<PyTypeObject *>(extra)))
+            raise(PyExc_ValueError, "a pointer argtype deriving from its target is not planned");
         s.proto = Py_NewRef(extra);
+        // the version tag the class has now (a lookup assigns one if it can)
+        (void)_PyType_Lookup(reinterpret_cast<PyTypeObject *>(cls), s_type);
+        auto *ct = reinterpret_cast<PyTypeObject *>(cls);
+        s.version = PyType_HasFeature(ct, Py_TPFLAGS_VALID_VERSION_TAG) ? ct->tp_version_tag : 0;
     }
     if ((s.kind == ArgKind::CharP || s.kind == ArgKind::WcharP || s.kind == ArgKind::VoidP ||
          s.kind == ArgKind::Array || s.kind == ArgKind::Pointer) &&

@@ -35,6 +35,7 @@ struct ArgSpec {
     PyObject *converter;     // owned: the from_param the Python level calls
     PyTypeObject *cls;       // borrowed from the converter (a method of it); NULL for Generic
     PyObject *proto;         // owned or NULL; Pointer: the target type when planned
+    unsigned int version;    // Pointer: cls's type version tag when planned (0: none)
 };
 
 // How the result is made (CPython's GetResult), then checked by checker.

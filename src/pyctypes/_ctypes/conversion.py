@@ -309,8 +309,8 @@ def _arg_spec(tp, converter):
             kind = None
     elif kind == "pointer":
         extra = info.proto
-        if not isinstance(extra, type):
-            kind = None
+        if not isinstance(extra, type) or issubclass(tp, extra):
+            kind = None     # (an instance of tp would also be one of its target)
     return (kind or "generic", converter, tp, ffi, extra)
 
 
