@@ -11,7 +11,12 @@ import time
 
 import pytest
 
+import pyctypes
 from pyctypes import ctypes as P
+
+# The sys.path entry of the pyctypes under test (installed, or src/ of a
+# checkout): the child must run that one.
+PYCTYPES_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(pyctypes.__file__)))
 
 SLEEP_US = 50_000
 
@@ -183,7 +188,7 @@ CHILD = textwrap.dedent("""
 def test_callback_raising_in_foreign_thread_is_reported(rel_lib):
     proc = subprocess.run([sys.executable, "-c", CHILD, rel_lib], capture_output=True,
                           text=True, timeout=60,
-                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+                          env=dict(os.environ, PYTHONPATH=PYCTYPES_ROOT))
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == ("(7, True) 50 ('ValueError', 'raised in a foreign thread: 7', "
