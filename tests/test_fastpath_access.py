@@ -693,3 +693,42 @@ def test_record_no_leaks():
     after = sys.getrefcount(data), sys.getrefcount(Rec), sys.getrefcount(Vec)
     assert after == before
     assert r._objects == {"1": data, "2": {}}
+
+
+# ---------------------------------------------------------------- T * n
+
+@pytest.mark.parametrize("n", [0, 3, 3, True, Index(4), -1, 2**63, 2**70, BadIndex()], ids=repr)
+def test_array_type_multiplication(n):
+    def mul(ct):
+        a = ct.c_int * n
+        b = n * ct.c_int
+        assert a is b is (ct.c_int * n)
+        return a.__name__, a._length_, ct.sizeof(a)
+    both(mul)
+
+
+@pytest.mark.parametrize("n", [1.5, "3", None, P.c_int, C.c_int], ids=repr)
+def test_array_type_multiplication_refused(n):
+    # TypeError on both; the texts differ (CPython's metaclass has sq_repeat:
+    # "can't multiply sequence by non-int", the Python level returns NotImplemented)
+    with pytest.raises(TypeError):
+        P.c_int * n
+    with pytest.raises(TypeError):
+        n * P.c_int
+    with pytest.raises(TypeError):
+        C.c_int * n
+
+
+def test_array_type_multiplication_odd_operands():
+    both(lambda ct: (ct.c_int * 2) * 3 is (ct.c_int * 2) * 3)
+    both(lambda ct: [ct.sizeof(ct.POINTER(ct.c_int) * 2), ct.sizeof(ct.CFUNCTYPE(None) * 2)])
+
+    def recreated(ct):
+        class S(ct.Structure):
+            _fields_ = [("a", ct.c_int)]
+        first = S * 5
+        name = first.__name__
+        del first
+        gc.collect()
+        return name, (S * 5)._length_
+    both(recreated)

@@ -1,4 +1,4 @@
-// fallback.cpp: the registry of Python-level fallbacks, the calls into them, and bind_new.
+// fallback.cpp: the registry of Python-level fallbacks, the calls into them, bind_new and rebind.
 #include "fallback.h"
 #include "module.h"
 
@@ -22,6 +22,7 @@ constexpr Entry kEntries[] = {
     {"PointerBase", "__delitem__"}, {"PointerBase", "contents"},
     {"StructBase", "__new__"},    {"StructBase", "__init__"},
     {"Field", "__get__"},         {"Field", "__set__"},         {"Field", "__delete__"},
+    {"CDataType", "__mul__"},     {"CDataType", "__rmul__"},
 };
 static_assert(std::size(kEntries) == static_cast<size_t>(Fallback::Count));
 
@@ -79,10 +80,26 @@ PyObject *fn_bind_new(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
     });
 }
 
+// rebind(descr, cls): a getset descriptor of a native base made for cls itself, so that
+// its type check (isinstance of the descriptor's class) stops at cls in the MRO.
+PyObject *fn_rebind(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
+    return guard([&] {
+        if (nargs != 2 || !Py_IS_TYPE(args[0], &PyGetSetDescr_Type) || !PyType_Check(args[1]))
+            raise(PyExc_TypeError, "rebind(descr, cls) takes a getset descriptor and a type");
+        auto *descr = reinterpret_cast<PyGetSetDescrObject *>(args[0]);
+        auto *cls = reinterpret_cast<PyTypeObject *>(args[1]);
+        if (!PyType_IsSubtype(cls, PyDescr_TYPE(descr)))
+            raise(PyExc_TypeError, "rebind(): cls must be a subclass of the descriptor's class");
+        return PyDescr_NewGetSet(cls, descr->d_getset);
+    });
+}
+
 PyMethodDef fallback_functions[] = {
     {"set_fallback", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_set_fallback)),
      METH_FASTCALL,
      "set_fallback(native_type, name, method): the Python method a native slot hands over to."},
+    {"rebind", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_rebind)), METH_FASTCALL,
+     "rebind(descr, cls): the getset descriptor descr of a native base, made for cls."},
     {"bind_new", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_bind_new)), METH_FASTCALL,
      "bind_new(cls, native): cls.__new__ and its tp_new slot become native's."},
     {nullptr, nullptr, 0, nullptr},

@@ -15,6 +15,7 @@ enum class Fallback : int {
     PointerNew, PointerInit, PointerGetItem, PointerSetItem, PointerDelItem, PointerContents,
     StructNew, StructInit,
     FieldGet, FieldSet, FieldDelete,
+    MetaMul, MetaRMul,
     Count,
 };
 

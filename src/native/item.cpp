@@ -11,7 +11,7 @@ Ref get_value(TypePlan *item_plan, PyTypeObject *type, char *address, CData *bas
     if (item_plan && item_plan->converts()) [[likely]]
         return check_new(item_plan->code->load(address, item_plan->swapped));
     if (item_plan && item_plan->kind == PlanKind::Simple) [[unlikely]] return Ref();
-    return cdata_view(type, address, reinterpret_cast<PyObject *>(base), index);
+    return cdata_view(item_plan, type, address, reinterpret_cast<PyObject *>(base), index);
 }
 
 bool set_value(TypePlan *item_plan, PyTypeObject *type, char *address, Py_ssize_t size,

@@ -357,7 +357,10 @@ Py_ssize_t type_block_size(PyTypeObject *cls) {
 }
 
 Ref cdata_view(PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index) {
-    TypePlan *plan = plan_of(cls);
+    return cdata_view(plan_of(cls), cls, address, base, index);
+}
+
+Ref cdata_view(TypePlan *plan, PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index) {
     Py_ssize_t size = plan ? plan->size : type_block_size(cls);
     Ref self = check_new(cls->tp_alloc(cls, 0));
     CData *c = as_cdata(self.get());

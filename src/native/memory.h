@@ -51,6 +51,9 @@ inline Py_ssize_t cdata_size(PyObject *o) noexcept { return as_cdata(o)->b_size;
 // nothing; base (may be NULL) is kept as _b_base_, index as _b_index_.  The
 // size is cls._rawffi_size_.  Throws PyErrorSet.
 Ref cdata_view(PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index);
+// The same when the caller has plan_of(cls) at hand (may be NULL: no plan).
+struct TypePlan;
+Ref cdata_view(TypePlan *plan, PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index);
 
 // cls._rawffi_size_ (looked up through the MRO).  Throws PyErrorSet:
 // TypeError("abstract class") when missing, TypeError when not an int,

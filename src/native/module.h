@@ -22,4 +22,5 @@ int init_array(PyObject *module);
 int init_pointer(PyObject *module);
 int init_field(PyObject *module);
 int init_struct(PyObject *module);
+int init_metatype(PyObject *module);
 }  // namespace rawffi

@@ -201,10 +201,29 @@ PyTypeObject plan_type = [] {
 
 }  // namespace
 
+// plan_of is _PyType_Lookup behind a small direct-mapped cache keyed by the type
+// and its version tag: CPython gives a type a new tag (never one used before)
+// whenever its attributes or bases change, so a hit is always current.
+namespace {
+struct PlanCacheEntry {
+    PyTypeObject *type;
+    unsigned int version;
+    TypePlan *plan;  // borrowed from the type's dict
+};
+PlanCacheEntry g_plan_cache[256];
+}  // namespace
+
 TypePlan *plan_of(PyTypeObject *type) noexcept {
-    PyObject *plan = _PyType_Lookup(type, s_plan_attr);
-    if (plan && Py_IS_TYPE(plan, &plan_type)) [[likely]] return as_plan(plan);
-    return nullptr;
+    auto bits = reinterpret_cast<uintptr_t>(type);
+    PlanCacheEntry &entry = g_plan_cache[((bits >> 4) ^ (bits >> 12)) & 255];
+    bool tagged = PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG);
+    if (tagged && entry.type == type && entry.version == type->tp_version_tag) [[likely]]
+        return entry.plan;
+    PyObject *found = _PyType_Lookup(type, s_plan_attr);
+    TypePlan *plan = found && Py_IS_TYPE(found, &plan_type) ? as_plan(found) : nullptr;
+    if (PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG))
+        entry = PlanCacheEntry{type, type->tp_version_tag, plan};
+    return plan;
 }
 
 int init_plan(PyObject *module) {

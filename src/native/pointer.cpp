@@ -69,7 +69,7 @@ PyObject *get_contents(PyObject *self, void *) {
     return guard([&] {
         TypePlan *plan = pointer_plan(self);
         if (!plan) [[unlikely]] return fallback_get(Fallback::PointerContents, self).release();
-        return cdata_view(plan->item, target(self), self, 0).release();
+        return cdata_view(item_plan_of(plan), plan->item, target(self), self, 0).release();
     });
 }
 

@@ -21,14 +21,14 @@ from .helpers import (Py_DECREF, Py_INCREF, PyObj_FromPtr, _cast_addr, _memmove_
 from . import basics as _basics
 from .primitive import PyCSimpleType as _PyCSimpleType
 from .pointer import PyCPointerType as _PyCPointerType
-from .array import PyCArrayType as _PyCArrayType
+from .array import PyCArrayType as _PyCArrayType, array_type as _array_type
 from .structure import PyCStructType as _PyCStructType, UnionType as _UnionType
 from .function import PyCFuncPtrType as _PyCFuncPtrType
 
 _basics.bind_families(_SimpleCData=_SimpleCData, PyCSimpleType=_PyCSimpleType,
                       PyCPointerType=_PyCPointerType, Array=Array, PyCArrayType=_PyCArrayType,
                       PyCStructType=_PyCStructType, UnionType=_UnionType,
-                      PyCFuncPtrType=_PyCFuncPtrType)
+                      PyCFuncPtrType=_PyCFuncPtrType, array_type=_array_type)
 # The classes the native call path recognises in arguments.
 _basics.raw.bind_classes(ArgumentError=ArgumentError, Array=Array, Pointer=_Pointer,
                          SimpleCData=_SimpleCData, CFuncPtr=CFuncPtr)

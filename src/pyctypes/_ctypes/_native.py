@@ -27,10 +27,13 @@ def bind_native(cls, native, *names):
         own = cls.__dict__.get(name)
         if own is not None:
             raw.set_fallback(native, name, own)
+        slot = native.__dict__.get(name)
         if name == "__new__":
             raw.bind_new(cls, native)   # assigning __new__ would not change the slot
+        elif type(slot).__name__ == "getset_descriptor":
+            type.__setattr__(cls, name, raw.rebind(slot, cls))     # checks stop at cls
         else:
-            type.__setattr__(cls, name, native.__dict__[name])
+            type.__setattr__(cls, name, slot)
 
 
 __all__ = ["raw", "PURE", "native_bases", "bind_native"]

@@ -330,6 +330,8 @@ PyCArrayType.__module__ = "_ctypes"
 # (itemtype, length) -> weak reference to the array type (CPython keeps weak
 # proxies in its cache, so unused array types can go away)
 _array_cache = {}
+if not PURE:
+    raw.set_array_cache(_array_cache)      # read by the native T * n
 
 
 def array_type(itemtype, length):

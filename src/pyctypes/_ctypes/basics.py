@@ -18,7 +18,7 @@ single kept object directly instead of a dict.
 import operator
 import sys
 
-from ._native import PURE, raw
+from ._native import PURE, bind_native, native_bases, raw
 
 # Flags of a type's plan, as CPython's StgDict flags.
 TYPEFLAG_ISPOINTER = 0x100
@@ -164,6 +164,7 @@ class _Families:
     the per-operation functions below."""
     _SimpleCData = PyCSimpleType = PyCPointerType = Array = None
     PyCArrayType = PyCStructType = UnionType = PyCFuncPtrType = None
+    array_type = None       # array.array_type: `T * n`
 
 
 families = _Families()
@@ -340,7 +341,7 @@ def _unpickle(typ, state):
 
 # ---------------------------------------------------------------- the shared metaclass
 
-class _CDataMeta(type):
+class _CDataMeta(*native_bases("CDataType"), type):
     """What every ctypes metaclass offers (CPython's CDataType methods)."""
 
     def from_address(cls, address):
@@ -393,7 +394,6 @@ class _CDataMeta(type):
         return raw.at_address(cls, address)
 
     def __mul__(cls, length):
-        from .array import array_type
         # CPython's sq_repeat: any __index__ object, as a Py_ssize_t
         if not hasattr(type(length), "__index__"):
             return NotImplemented
@@ -403,7 +403,7 @@ class _CDataMeta(type):
                                 % type(given).__name__)
         if length < 0:
             raise ValueError("Array length must be >= 0, not %d" % length)
-        return array_type(cls, length)
+        return families.array_type(cls, length)
 
     __rmul__ = __mul__
 
@@ -435,6 +435,11 @@ def _check_buffer_room(info, mv, offset):
         raise ValueError("Buffer size too small (%d instead of at least %d bytes)"
                          % (mv.nbytes, info.size + offset))
 
+
+
+if not PURE:
+    # T * n finds an array type already made without running Python code
+    bind_native(_CDataMeta, raw.CDataType, "__mul__", "__rmul__")
 
 def _instantiable_info(cls):
     info = stginfo(cls)

@@ -1,0 +1,80 @@
+// metatype.cpp: CDataType, the native base of the ctypes metaclasses: `T * n` finds an
+// array type already made in the Python level's cache without running Python code.
+#include "fallback.h"
+#include "module.h"
+
+namespace rawffi {
+namespace {
+
+PyObject *g_array_cache = nullptr;  // owned, never freed: array._array_cache
+
+PyTypeObject metatype = [] {
+    PyTypeObject t{};
+    t.ob_base.ob_base.ob_refcnt = 1;
+    t.tp_name = "pyctypes._rawffi.CDataType";
+    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
+    t.tp_doc = "Native base of the ctypes metaclasses: T * n from the array type cache.";
+    return t;
+}();
+
+// The array type of n items of cls if the cache has it alive (borrowed), else NULL.
+PyObject *cached_array_type(PyObject *cls, PyObject *n) {
+    if (!g_array_cache || !PyLong_CheckExact(n) || Py_SIZE(n) < 0) return nullptr;
+    Ref key = check_new(PyTuple_Pack(2, cls, n));
+    PyObject *ref = PyDict_GetItemWithError(g_array_cache, key.get());
+    if (!ref) {
+        if (PyErr_Occurred()) throw PyErrorSet{};
+        return nullptr;
+    }
+    if (!PyWeakref_CheckRef(ref)) return nullptr;
+    PyObject *type = PyWeakref_GetObject(ref);
+    return type == Py_None ? nullptr : type;
+}
+
+// cls * n and n * cls (sq_repeat in CPython): a cached array type, else the
+// Python level's __mul__ / __rmul__, which checks n and makes the type.
+PyObject *meta_multiply(PyObject *a, PyObject *b) {
+    return guard([&] {
+        bool left = PyObject_TypeCheck(a, &metatype);
+        PyObject *cls = left ? a : b, *n = left ? b : a;
+        if (PyObject *type = cached_array_type(cls, n)) [[likely]] return Py_NewRef(type);
+        return call_fallback(left ? Fallback::MetaMul : Fallback::MetaRMul, cls, {n}).release();
+    });
+}
+
+PyNumberMethods meta_as_number = [] {
+    PyNumberMethods m{};
+    m.nb_multiply = meta_multiply;
+    return m;
+}();
+
+PyObject *fn_set_array_cache(PyObject *, PyObject *cache) {
+    if (!PyDict_Check(cache)) {
+        PyErr_SetString(PyExc_TypeError, "set_array_cache() takes a dict");
+        return nullptr;
+    }
+    Ref old = Ref::steal(g_array_cache);
+    g_array_cache = Ref::borrow(cache).release();
+    Py_RETURN_NONE;
+}
+
+PyMethodDef metatype_functions[] = {
+    {"set_array_cache", fn_set_array_cache, METH_O,
+     "set_array_cache(cache): the dict (itemtype, length) -> weakref(array type) that T * n reads."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+}  // namespace
+
+int init_metatype(PyObject *module) {
+    return guard_int([&] {
+        metatype.tp_base = &PyType_Type;
+        metatype.tp_as_number = &meta_as_number;
+        if (PyType_Ready(&metatype) < 0) throw PyErrorSet{};
+        if (PyModule_AddType(module, &metatype) < 0) throw PyErrorSet{};
+        if (PyModule_AddFunctions(module, metatype_functions) < 0) throw PyErrorSet{};
+        return 0;
+    });
+}
+
+}  // namespace rawffi
