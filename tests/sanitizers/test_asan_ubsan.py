@@ -10,6 +10,7 @@ ASan report or UBSan runtime error fails the run (UBSan is built with
 
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,7 @@ def test_suite_under_asan_and_ubsan(sanitized_package):
                if "ERROR: AddressSanitizer" in line or "runtime error:" in line]
     assert not reports, "\n".join(reports[:20])
     assert proc.returncode == 0, output[-4000:]
-    summary = output.strip().splitlines()[-1]
-    assert " passed" in summary and "failed" not in summary, summary
+    # pytest's summary line is the last line of stdout (stderr may hold warnings).
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert re.search(r"\d+ passed", summary) and "failed" not in summary, summary
     print("under ASan+UBSan:", summary)
