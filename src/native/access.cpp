@@ -207,6 +207,25 @@ PyObject *store_fn(void *p, PyObject *value, bool swapped) noexcept {
     });
 }
 
+template <class Codec, bool Swapped>
+PyObject *load_as(const void *p) noexcept {
+    return Codec::to_py(load_raw<typename Codec::type>(p, Swapped));
+}
+
+template <class Codec, bool Swapped>
+PyObject *store_as(void *p, PyObject *value) noexcept {
+    try {
+        Ref keep;
+        auto v = Codec::from_py(value, keep);
+        store_raw(p, v, Swapped);
+        return keep ? keep.release() : Py_NewRef(Py_None);
+    } catch (PyErrorSet &) {
+        return nullptr;
+    } catch (std::bad_alloc &) {
+        return PyErr_NoMemory();
+    }
+}
+
 // One row: C type C (for size and alignment) handled by Codec.
 // Byte-swapped forms exist, as in CPython, for the integers, float and double
 // (and trivially for the 1-byte codes).
@@ -215,7 +234,9 @@ constexpr CodeInfo row(char code, BitKind bits = BitKind::None) {
     static_assert(sizeof(C) == sizeof(typename Codec::type));
     constexpr bool swappable = sizeof(C) == 1 || std::is_same_v<Codec, IntCodec<C>> ||
                                std::is_same_v<C, float> || std::is_same_v<C, double>;
-    return CodeInfo{code, swappable, bits, sizeof(C), alignof(C), load_fn<Codec>, store_fn<Codec>};
+    return CodeInfo{code, swappable, bits, sizeof(C), alignof(C), load_fn<Codec>, store_fn<Codec>,
+                    {load_as<Codec, false>, load_as<Codec, true>},
+                    {store_as<Codec, false>, store_as<Codec, true>}};
 }
 
 template <class T>

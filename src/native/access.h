@@ -19,6 +19,9 @@ struct CodeInfo {
     // Write value at p (any alignment); returns the object to keep alive (a new
     // reference, Py_None if nothing), or NULL with an error set (p unchanged).
     PyObject *(*store)(void *p, PyObject *value, bool swapped) noexcept;
+    // The same with the byte order fixed: [0] native, [1] swapped (plans pick one once).
+    PyObject *(*loads[2])(const void *p) noexcept;
+    PyObject *(*stores[2])(void *p, PyObject *value) noexcept;
 };
 
 // The row of a type code, or NULL if unknown ('v' is unknown here: it has no value).

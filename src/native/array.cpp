@@ -133,7 +133,7 @@ PyObject *iter_next(PyObject *self) {
     Py_ssize_t i = it->index++;
     char *address = as_cdata(it->array)->b_ptr + i * it->itemsize;
     auto *plan = reinterpret_cast<TypePlan *>(it->item_plan);
-    if (plan && plan->converts()) [[likely]] return plan->code->load(address, plan->swapped);
+    if (plan && plan->converts()) [[likely]] return plan->load(address);
     return guard([&] {
         Ref item = get_value(plan, it->item, address, as_cdata(it->array), i);
         if (!item) [[unlikely]] {     // read by the Python level

@@ -9,7 +9,7 @@ namespace rawffi {
 Ref get_value(TypePlan *item_plan, PyTypeObject *type, char *address, CData *base,
               Py_ssize_t index) {
     if (item_plan && item_plan->converts()) [[likely]]
-        return check_new(item_plan->code->load(address, item_plan->swapped));
+        return check_new(item_plan->load(address));
     if (item_plan && item_plan->kind == PlanKind::Simple) [[unlikely]] return Ref();
     return cdata_view(item_plan, type, address, reinterpret_cast<PyObject *>(base), index);
 }
@@ -18,7 +18,7 @@ bool set_value(TypePlan *item_plan, PyTypeObject *type, char *address, Py_ssize_
                PyObject *value, CData *dst, Py_ssize_t index) {
     if (!is_cdata(value)) [[likely]] {
         if (!item_plan || !item_plan->stores_values()) return false;
-        Ref keep = check_new(item_plan->code->store(address, value, item_plan->swapped));
+        Ref keep = check_new(item_plan->store(address, value));
         keep_ref(dst, index, std::move(keep));
         return true;
     }

@@ -43,8 +43,7 @@ CData *get_container(CData *obj) {
 
 PyObject *kept_objects(CData *obj) { return get_container(obj)->b_objects; }
 
-void keep_ref(CData *target, Py_ssize_t index, Ref keep) {
-    if (!keep || keep.get() == Py_None) return;
+void keep_ref_slow(CData *target, Py_ssize_t index, Ref keep) {
     CData *container = get_container(target);
     if (!container->b_objects || !PyDict_CheckExact(container->b_objects)) {
         Ref old = Ref::steal(std::exchange(container->b_objects, keep.release()));

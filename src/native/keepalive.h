@@ -3,6 +3,8 @@
 #pragma once
 #include "memory.h"
 
+#include <utility>
+
 namespace rawffi {
 
 // The root of obj's _b_base_ chain, whose _objects hold obj's keep-alives; its
@@ -14,6 +16,9 @@ PyObject *kept_objects(CData *obj);
 
 // Keep `keep` alive as long as target, at `index` of target in its container.
 // Nothing happens for None (or NULL).
-void keep_ref(CData *target, Py_ssize_t index, Ref keep);
+void keep_ref_slow(CData *target, Py_ssize_t index, Ref keep);
+inline void keep_ref(CData *target, Py_ssize_t index, Ref keep) {
+    if (keep && keep.get() != Py_None) [[unlikely]] keep_ref_slow(target, index, std::move(keep));
+}
 
 }  // namespace rawffi

@@ -91,6 +91,8 @@ PyObject *plan_new(PyTypeObject *cls, PyObject *args, PyObject *kwargs) {
         p->init = init == Py_None ? nullptr : Ref::borrow(init).release();
         if (p->item) p->item_plan = Py_XNewRef(reinterpret_cast<PyObject *>(plan_of(p->item)));
         p->code = row;
+        p->load = row ? row->loads[swapped ? 1 : 0] : nullptr;
+        p->store = row ? row->stores[swapped ? 1 : 0] : nullptr;
         p->size = size;
         p->align = align;
         p->length = length;
@@ -201,28 +203,13 @@ PyTypeObject plan_type = [] {
 
 }  // namespace
 
-// plan_of is _PyType_Lookup behind a small direct-mapped cache keyed by the type
-// and its version tag: CPython gives a type a new tag (never one used before)
-// whenever its attributes or bases change, so a hit is always current.
-namespace {
-struct PlanCacheEntry {
-    PyTypeObject *type;
-    unsigned int version;
-    TypePlan *plan;  // borrowed from the type's dict
-};
-PlanCacheEntry g_plan_cache[256];
-}  // namespace
+PlanCacheEntry g_plan_cache[kPlanCacheSize];
 
-TypePlan *plan_of(PyTypeObject *type) noexcept {
-    auto bits = reinterpret_cast<uintptr_t>(type);
-    PlanCacheEntry &entry = g_plan_cache[((bits >> 4) ^ (bits >> 12)) & 255];
-    bool tagged = PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG);
-    if (tagged && entry.type == type && entry.version == type->tp_version_tag) [[likely]]
-        return entry.plan;
+TypePlan *plan_lookup(PyTypeObject *type) noexcept {
     PyObject *found = _PyType_Lookup(type, s_plan_attr);
     TypePlan *plan = found && Py_IS_TYPE(found, &plan_type) ? as_plan(found) : nullptr;
     if (PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG))
-        entry = PlanCacheEntry{type, type->tp_version_tag, plan};
+        plan_cache_entry(type) = PlanCacheEntry{type, type->tp_version_tag, plan};
     return plan;
 }
 

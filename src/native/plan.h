@@ -5,6 +5,9 @@
 #include "memory.h"
 #include "refs.h"
 
+#include <cstddef>
+#include <cstdint>
+
 namespace rawffi {
 
 enum class PlanKind : unsigned char {
@@ -26,6 +29,8 @@ struct TypePlan {
     PyObject *init;         // owned: struct/union: tuple of the (name, field) pairs __init__
                             // fills positionally, or NULL
     const CodeInfo *code;   // simple types: the type code's row (NULL for 'v': no native row)
+    PyObject *(*load)(const void *p) noexcept;               // code's load in this byte order
+    PyObject *(*store)(void *p, PyObject *value) noexcept;   // code's store in this byte order
     Py_ssize_t size;
     Py_ssize_t align;
     Py_ssize_t length;      // array length / number of fields; 0: instances keep no dict
@@ -38,17 +43,41 @@ struct TypePlan {
 
     bool is_record() const noexcept { return kind == PlanKind::Struct || kind == PlanKind::Union; }
     // Reading one gives a Python value (CPython's getfunc of a non-subclass simple type).
-    bool converts() const noexcept { return kind == PlanKind::Simple && code; }
-    // Python values are stored through the code's row (any simple type but 'v').
-    bool stores_values() const noexcept {
-        return (kind == PlanKind::Simple || kind == PlanKind::SimpleSubclass) && code;
-    }
+    bool converts() const noexcept { return kind == PlanKind::Simple && load; }
+    // Python values are stored through the code's row (any simple type but 'v';
+    // only simple types have a code).
+    bool stores_values() const noexcept { return store != nullptr; }
 };
 
 extern PyTypeObject *TypePlan_Type;
 
+// plan_of is _PyType_Lookup behind a small direct-mapped cache keyed by the type
+// and its version tag: CPython gives a type a new tag (never one used before)
+// whenever its attributes or bases change, so a hit is always current.
+struct PlanCacheEntry {
+    PyTypeObject *type;
+    unsigned int version;
+    TypePlan *plan;  // borrowed from the type's dict
+};
+constexpr size_t kPlanCacheSize = 256;
+extern PlanCacheEntry g_plan_cache[kPlanCacheSize];
+
+inline PlanCacheEntry &plan_cache_entry(PyTypeObject *type) noexcept {
+    auto bits = reinterpret_cast<uintptr_t>(type);
+    return g_plan_cache[((bits >> 4) ^ (bits >> 12)) & (kPlanCacheSize - 1)];
+}
+
+// The lookup itself (fills the cache).
+TypePlan *plan_lookup(PyTypeObject *type) noexcept;
+
 // The plan of a type as stginfo() finds it (through the MRO), or NULL; never sets an error.
-TypePlan *plan_of(PyTypeObject *type) noexcept;
+inline TypePlan *plan_of(PyTypeObject *type) noexcept {
+    const PlanCacheEntry &entry = plan_cache_entry(type);
+    if (entry.type == type && entry.version == type->tp_version_tag &&
+        PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG)) [[likely]]
+        return entry.plan;
+    return plan_lookup(type);
+}
 
 // The plan a type made itself (own_stginfo), or NULL.
 inline TypePlan *own_plan(PyTypeObject *type) noexcept {

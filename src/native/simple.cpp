@@ -10,7 +10,7 @@ namespace {
 PyObject *get_value(PyObject *self, void *) {
     TypePlan *plan = plan_for(self);
     if (plan && plan->stores_values()) [[likely]]
-        return plan->code->load(cdata_ptr(self), plan->swapped);
+        return plan->load(cdata_ptr(self));
     return guard([&] { return fallback_get(Fallback::SimpleValue, self).release(); });
 }
 
@@ -18,7 +18,7 @@ PyObject *get_value(PyObject *self, void *) {
 void set_value(PyObject *self, PyObject *value) {
     TypePlan *plan = plan_for(self);
     if (value && plan && plan->stores_values()) [[likely]] {
-        Ref keep = check_new(plan->code->store(cdata_ptr(self), value, plan->swapped));
+        Ref keep = check_new(plan->store(cdata_ptr(self), value));
         keep_ref(as_cdata(self), 0, std::move(keep));
         return;
     }
