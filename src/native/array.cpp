@@ -78,14 +78,18 @@ int array_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
 }
 
 // CPython's Array_init: item i = args[i]; keywords are ignored.
-int array_init(PyObject *self, PyObject *args, PyObject *) {
+int array_init(PyObject *self, PyObject *args, PyObject *kwargs) {
     return guard_int([&] {
         Py_ssize_t n = PyTuple_GET_SIZE(args);
         if (n == 0) return 0;
         TypePlan *plan = array_plan(self);
+        if (!plan) [[unlikely]] {
+            call_fallback_tuple(Fallback::ArrayInit, self, args, kwargs);
+            return 0;
+        }
         for (Py_ssize_t i = 0; i < n; i++) {
             PyObject *value = PyTuple_GET_ITEM(args, i);
-            if (plan && i < plan->length && set_item(plan, self, i, value)) [[likely]] continue;
+            if (i < plan->length && set_item(plan, self, i, value)) [[likely]] continue;
             Ref index = check_new(PyLong_FromSsize_t(i));
             call_fallback(Fallback::ArraySetItem, self, {index.get(), value});
         }

@@ -9,22 +9,37 @@ namespace rawffi {
 namespace {
 
 struct Entry {
+    Fallback which;
     const char *owner;  // tp_name of the native type, without "pyctypes._rawffi."
     const char *name;   // the attribute the native slot replaces
 };
 
 constexpr Entry kEntries[] = {
-    {"SimpleBase", "__init__"},   {"SimpleBase", "value"},
-    {"ArrayBase", "__init__"},    {"ArrayBase", "__getitem__"},
-    {"ArrayBase", "__setitem__"}, {"ArrayBase", "__delitem__"},
-    {"PointerBase", "__new__"},   {"PointerBase", "__init__"},
-    {"PointerBase", "__getitem__"}, {"PointerBase", "__setitem__"},
-    {"PointerBase", "__delitem__"}, {"PointerBase", "contents"},
-    {"StructBase", "__new__"},    {"StructBase", "__init__"},
-    {"Field", "__get__"},         {"Field", "__set__"},         {"Field", "__delete__"},
-    {"CDataType", "__mul__"},     {"CDataType", "__rmul__"},
+    {Fallback::SimpleInit, "SimpleBase", "__init__"},
+    {Fallback::SimpleValue, "SimpleBase", "value"},
+    {Fallback::ArrayInit, "ArrayBase", "__init__"},
+    {Fallback::ArrayGetItem, "ArrayBase", "__getitem__"},
+    {Fallback::ArraySetItem, "ArrayBase", "__setitem__"},
+    {Fallback::ArrayDelItem, "ArrayBase", "__delitem__"},
+    {Fallback::PointerInit, "PointerBase", "__init__"},
+    {Fallback::PointerGetItem, "PointerBase", "__getitem__"},
+    {Fallback::PointerSetItem, "PointerBase", "__setitem__"},
+    {Fallback::PointerDelItem, "PointerBase", "__delitem__"},
+    {Fallback::PointerContents, "PointerBase", "contents"},
+    {Fallback::StructNew, "StructBase", "__new__"},
+    {Fallback::StructInit, "StructBase", "__init__"},
+    {Fallback::FieldGet, "Field", "__get__"},
+    {Fallback::FieldSet, "Field", "__set__"},
+    {Fallback::FieldDelete, "Field", "__delete__"},
+    {Fallback::MetaMul, "CDataType", "__mul__"},
+    {Fallback::MetaRMul, "CDataType", "__rmul__"},
 };
 static_assert(std::size(kEntries) == static_cast<size_t>(Fallback::Count));
+static_assert([] {
+    for (size_t i = 0; i < std::size(kEntries); i++)
+        if (static_cast<size_t>(kEntries[i].which) != i) return false;
+    return true;
+}(), "kEntries must list the fallbacks in the enum's order");
 
 constexpr char kPrefix[] = "pyctypes._rawffi.";
 

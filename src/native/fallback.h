@@ -12,7 +12,7 @@ namespace rawffi {
 enum class Fallback : int {
     SimpleInit, SimpleValue,
     ArrayInit, ArrayGetItem, ArraySetItem, ArrayDelItem,
-    PointerNew, PointerInit, PointerGetItem, PointerSetItem, PointerDelItem, PointerContents,
+    PointerInit, PointerGetItem, PointerSetItem, PointerDelItem, PointerContents,
     StructNew, StructInit,
     FieldGet, FieldSet, FieldDelete,
     MetaMul, MetaRMul,

@@ -94,8 +94,12 @@ int set_contents_slot(PyObject *self, PyObject *value, void *) {
 }
 
 // CPython's Pointer_init: at most one positional value; keywords are ignored.
-int pointer_init(PyObject *self, PyObject *args, PyObject *) {
+int pointer_init(PyObject *self, PyObject *args, PyObject *kwargs) {
     return guard_int([&] {
+        if (!pointer_plan(self)) [[unlikely]] {
+            call_fallback_tuple(Fallback::PointerInit, self, args, kwargs);
+            return 0;
+        }
         Py_ssize_t n = PyTuple_GET_SIZE(args);
         if (n > 1) [[unlikely]] {
             PyErr_Format(PyExc_TypeError, "POINTER expected at most 1 argument, got %zd", n);

@@ -33,8 +33,13 @@ int set_value_slot(PyObject *self, PyObject *value, void *) {
 }
 
 // CPython's Simple_init: at most one positional value; keywords are ignored.
-int simple_init(PyObject *self, PyObject *args, PyObject *) {
+int simple_init(PyObject *self, PyObject *args, PyObject *kwargs) {
     return guard_int([&] {
+        TypePlan *plan = plan_for(self);
+        if (!plan || !plan->stores_values()) [[unlikely]] {
+            call_fallback_tuple(Fallback::SimpleInit, self, args, kwargs);
+            return 0;
+        }
         Py_ssize_t n = PyTuple_GET_SIZE(args);
         if (n > 1) [[unlikely]] {
             PyErr_Format(PyExc_TypeError, "__init__ expected at most 1 argument, got %zd", n);

@@ -296,6 +296,88 @@ def enable_vectorcall(cls: type) -> bool:
     __call__.  A __call__ assigned later still wins: vectorcalls then go to
     the class's tp_call."""
 
+# ---------------------------------------------------------------- plans and the fast data slots
+class TypePlan:
+    """``TypePlan(type, kind, size, align, length, flags, *, code=None,
+    swapped=False, item=None, itemsize=0, init=None, final=False)``: the
+    native plan of a ctypes type, made by the Python level from its StgInfo
+    (basics.update_native_plan) and stored on the class as ``_rawffi_plan_``,
+    which the fast slots find through the MRO (stginfo()'s rule).  Immutable
+    but for ``retire()``.  Instances keep the plan their type had when they
+    were made and use it while it is current.
+
+    kind: "simple" (values convert to Python objects), "simple_subclass"
+    (read back as instances), "struct", "union", "array", "pointer",
+    "funcptr", "other".  code: a simple type's type code ('v' has no native
+    row: its values go through Python).  item: array item / pointer target
+    type (a CData subclass, or None).  itemsize: array item size.  init:
+    struct/union field names __init__ fills positionally.  final: the
+    struct/union type was final (instances may be made natively).
+    ``type`` must be a CData subclass."""
+    kind: str
+    code: Optional[str]
+    type: type
+    item: Optional[type]
+    size: int
+    align: int
+    length: int
+    itemsize: int
+    swapped: bool
+    final: bool
+    retired: bool
+    def retire(self) -> None:
+        """The type has a newer plan: instances made with this one look it up."""
+
+class SimpleBase(CData):
+    """Native slots of simple types: ``value`` (get/set through the code's
+    row, keep-alive at index 0) and ``__init__`` (at most one value)."""
+class ArrayBase(CData):
+    """Native slots of arrays: int items (get, set, negative indices,
+    IndexError "invalid index"), ``__init__`` (item i = args[i]) and
+    ``__iter__`` (a native iterator; a subclass with its own item access is
+    iterated through it)."""
+class PointerBase(CData):
+    """Native slots of pointers: int items, ``contents`` (get/set, keep-alives
+    "1" and "0"), ``__init__``."""
+class StructBase(CData):
+    """Native ``__init__`` of structures and unions: positional values into
+    the fields named by the plan's init (setattr's rules, straight into native
+    fields); keyword arguments go to the Python method."""
+class Field:
+    """Native base of structure fields (CField).  ``plan(proto, offset, size,
+    index)`` makes ``__get__``/``__set__`` read and write the field natively
+    through proto's plan (Python values of simple types, views into the
+    instance, instances of proto copied); an unplanned field, a value the
+    plan does not cover, and ``__delete__`` go to the Python methods."""
+    def plan(self, proto: type, offset: int, size: int, index: int) -> None: ...
+class CDataType(type):
+    """Native base of the ctypes metaclasses: ``T * n`` and ``n * T`` return
+    the array type the cache given to set_array_cache holds alive for
+    (T, n) with n an exact int >= 0; otherwise the Python __mul__/__rmul__."""
+
+def set_array_cache(cache: dict) -> None:
+    """The Python level's dict (itemtype, length) -> weakref(array type)."""
+
+def set_fallback(native_type: type, name: str, method: Any) -> None:
+    """The Python method (or property) the native slot `name` of native_type
+    calls for what it does not do itself; the slot raises SystemError when it
+    needs one that was not given.  Names: SimpleBase __init__/value, ArrayBase
+    __init__/__getitem__/__setitem__/__delitem__, PointerBase __init__/
+    __getitem__/__setitem__/__delitem__/contents, StructBase __new__/__init__,
+    Field __get__/__set__/__delete__, CDataType __mul__/__rmul__.  A native
+    slot hands over before it has changed anything, with the same arguments."""
+
+def bind_new(cls: type, native: type) -> None:
+    """cls.__new__ becomes native's (found through its MRO) and so does cls's
+    tp_new slot, which cls's subclasses then inherit (assigning __new__ from
+    Python would leave the slot as it was).  CData's __new__ sends a
+    structure or union type that is not final (or has no plan of its own) to
+    the StructBase __new__ fallback, which makes it final and comes back."""
+
+def rebind(descr: Any, cls: type) -> Any:
+    """The getset descriptor descr of a native base, made for cls (a subclass
+    of its class): its type check then stops at cls."""
+
 # ---------------------------------------------------------------- library
 RTLD_LOCAL: int
 RTLD_GLOBAL: int
