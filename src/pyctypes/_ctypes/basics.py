@@ -13,6 +13,10 @@ a structure, an array element...) keeps nothing of its own: its
 of hex indices from the view up to the root ("index:parentindex:...").  A
 container whose type has no sub-objects (a simple type, length 0) stores the
 single kept object directly instead of a dict.
+
+Outside PURE mode the native core follows the same rules on its fast paths
+(src/native/keepalive.cpp), reading each type's native plan (``_rawffi_plan_``,
+made by update_native_plan below from the StgInfo).
 """
 
 import operator
