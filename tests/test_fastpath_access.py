@@ -216,6 +216,46 @@ def test_array_index(index):
     both(delete)
 
 
+class LenOnly:
+    """len() works, items do not."""
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        raise KeyError(i)
+
+
+@pytest.mark.parametrize("key, value", [
+    (slice(None), [5, 6, 7, 8, 9]), (slice(None, None, -2), [5, 6, 7]), (slice(1, 3), (1.0, 2)),
+    (slice(0, 3), [5, 6]), (slice(0, 3), 5), (slice(0, None, 0), [1]), (slice(0, 3), [1, "x", 3]),
+    (slice(0, 2), [Index(3), BadIndex()]), (slice(2**70, None), []), (slice(0, 2), LenOnly()),
+    (slice(0, 2), [2**40, -1]), (slice(Index(1), Index(3)), range(2)), (slice(0, 1), "a"),
+], ids=repr)
+def test_array_slice_assignment(key, value):
+    """Array_ass_subscript's slice case, item by item: a failing item leaves the earlier ones."""
+    def assign(ct):
+        a = (ct.c_int * 5)(1, 1, 1, 1, 1)
+        return outcome(lambda: a.__setitem__(key, value)), list(a)
+    both(assign)
+
+
+def test_array_slice_assignment_other_items():
+    both(lambda ct: bytes(_assigned((ct.c_char * 4)(), slice(1, 3), b"xy")))
+    both(lambda ct: _assigned((ct.c_wchar * 4)(), slice(0, 4, 2), "xy")[:])
+    both(lambda ct: list(_assigned((ct.c_double * 2)(), slice(None), [1, 2.5])))
+    both(lambda ct: list(_assigned((ct.c_int * 2)(), slice(None), [ct.c_int(3), 4])))
+    both(lambda ct: list(_assigned((ct.c_int * 2)(), slice(None), [ct.c_long(3), 4])))
+    both(lambda ct: _assigned((ct.c_char_p * 2)(), slice(None), [b"a", b"b"])._objects)
+    both(lambda ct: [p.contents.value for p in _assigned(
+        (ct.POINTER(ct.c_int) * 2)(), slice(None), [ct.pointer(ct.c_int(3)), ct.pointer(ct.c_int(4))])])
+
+
+def _assigned(array, key, value):
+    array[key] = value
+    return array
+
+
 @pytest.mark.parametrize("value", VALUES, ids=repr)
 def test_array_item_values(value):
     for name in ("c_int", "c_double", "c_char", "c_wchar", "c_char_p", "c_bool"):

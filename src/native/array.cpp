@@ -62,6 +62,24 @@ PyObject *array_item(PyObject *self, Py_ssize_t i) {
     });
 }
 
+// Array_ass_subscript's slice case: the value's length must be the slice's
+// (any error of len() becomes that ValueError, as CPython replaces it), then
+// item by item, so that a failing item leaves the earlier ones stored.
+void set_slice(TypePlan *plan, PyObject *self, PyObject *slice, PyObject *value) {
+    Py_ssize_t start, stop, step;
+    if (PySlice_Unpack(slice, &start, &stop, &step) < 0) throw PyErrorSet{};
+    Py_ssize_t count = PySlice_AdjustIndices(plan->length, &start, &stop, step);
+    Py_ssize_t other = PySequence_Length(value);
+    if (other < 0) PyErr_Clear();
+    if (other != count) raise(PyExc_ValueError, "Can only assign sequence of same size");
+    for (Py_ssize_t n = 0, i = start; n < count; n++, i += step) {
+        Ref item = check_new(PySequence_GetItem(value, n));
+        if (set_item(plan, self, i, item.get())) [[likely]] continue;
+        Ref at = check_new(PyLong_FromSsize_t(i));
+        call_fallback(Fallback::ArraySetItem, self, {at.get(), item.get()});
+    }
+}
+
 int array_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
     return guard_int([&] {
         if (!value) [[unlikely]] {
@@ -71,6 +89,9 @@ int array_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
         TypePlan *plan = array_plan(self);
         if (plan && is_index(index)) [[likely]] {
             if (set_item(plan, self, item_index(plan, index), value)) return 0;
+        } else if (plan && PySlice_Check(index)) {
+            set_slice(plan, self, index, value);
+            return 0;
         }
         call_fallback(Fallback::ArraySetItem, self, {index, value});
         return 0;
