@@ -225,6 +225,9 @@ class LenOnly:
     def __getitem__(self, i):
         raise KeyError(i)
 
+    def __repr__(self):
+        return "LenOnly()"
+
 
 @pytest.mark.parametrize("key, value", [
     (slice(None), [5, 6, 7, 8, 9]), (slice(None, None, -2), [5, 6, 7]), (slice(1, 3), (1.0, 2)),

@@ -90,8 +90,15 @@ double as_double(uint64_t bits) noexcept {
 }
 
 struct Regs {
-    uint64_t i[6] = {};
-    double d[8] = {};
+    uint64_t i[6];
+    double d[8];
+
+    // Element by element: GCC turns `= {}` into `rep stosq`, whose start-up
+    // cost showed in the profile of a 0-argument call; these become 7 SSE stores.
+    Regs() noexcept {
+        for (auto &x : i) x = 0;
+        for (auto &x : d) x = 0;
+    }
 };
 
 // The call itself.  Through a variadic prototype the doubles travel in

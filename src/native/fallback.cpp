@@ -21,6 +21,7 @@ constexpr Entry kEntries[] = {
     {Fallback::ArrayGetItem, "ArrayBase", "__getitem__"},
     {Fallback::ArraySetItem, "ArrayBase", "__setitem__"},
     {Fallback::ArrayDelItem, "ArrayBase", "__delitem__"},
+    {Fallback::PointerNew, "PointerBase", "__new__"},
     {Fallback::PointerInit, "PointerBase", "__init__"},
     {Fallback::PointerGetItem, "PointerBase", "__getitem__"},
     {Fallback::PointerSetItem, "PointerBase", "__setitem__"},

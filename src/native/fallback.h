@@ -12,7 +12,7 @@ namespace rawffi {
 enum class Fallback : int {
     SimpleInit, SimpleValue,
     ArrayInit, ArrayGetItem, ArraySetItem, ArrayDelItem,
-    PointerInit, PointerGetItem, PointerSetItem, PointerDelItem, PointerContents,
+    PointerNew /* a check only */, PointerInit, PointerGetItem, PointerSetItem, PointerDelItem, PointerContents,
     StructNew, StructInit,
     FieldGet, FieldSet, FieldDelete,
     MetaMul, MetaRMul,

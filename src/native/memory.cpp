@@ -277,6 +277,16 @@ PyObject *fn_at_address(PyObject *, PyObject *const *args, Py_ssize_t nargs, PyO
     });
 }
 
+// new_instance(cls): what CData's tp_new makes, called directly: a class whose
+// own tp_new differs (pointers) may not be given to CData.__new__.
+PyObject *fn_new_instance(PyObject *, PyObject *cls) {
+    return guard([&] {
+        PyTypeObject *type = to_cdata_type(cls, "new_instance");
+        Ref empty = check_new(PyTuple_New(0));
+        return check_new(cdata_new(type, empty.get(), nullptr)).release();
+    });
+}
+
 PyObject *fn_view(PyObject *, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
     return guard([&] {
         static const char *const names[] = {"cls", "address", "base", "index"};
@@ -331,6 +341,8 @@ PyObject *fn_buffer_address(PyObject *, PyObject *obj) {
 PyMethodDef memory_functions[] = {
     {"at_address", FASTCALL_KW(fn_at_address),
      "at_address(cls, address): an instance of cls viewing address, owning nothing."},
+    {"new_instance", fn_new_instance, METH_O,
+     "new_instance(cls): a zeroed instance of cls owning its memory (CData's tp_new; no __init__)."},
     {"view", FASTCALL_KW(fn_view),
      "view(cls, address, base, index=0): an instance of cls viewing address inside base."},
     {"resize", FASTCALL_KW(fn_resize),

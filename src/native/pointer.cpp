@@ -1,4 +1,4 @@
-// pointer.cpp: PointerBase, the native slots of pointers: int item get/set, contents, __init__.
+// pointer.cpp: PointerBase, the native slots of pointers: __new__, int item get/set, contents, __init__.
 #include "fallback.h"
 #include "item.h"
 #include "keepalive.h"
@@ -93,6 +93,22 @@ int set_contents_slot(PyObject *self, PyObject *value, void *) {
     });
 }
 
+// CData's tp_new for a pointer type whose plan has a target; otherwise the
+// Python level's check first (it raises "Cannot create instance" for a
+// pointer type without a target).
+PyObject *pointer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    TypePlan *plan = plan_of(type);
+    if (!(plan && plan->kind == PlanKind::Pointer && plan->item)) [[unlikely]] {
+        PyObject *checked = guard([&] {
+            return call_fallback_tuple(Fallback::PointerNew, reinterpret_cast<PyObject *>(type), args, kwargs)
+                .release();
+        });
+        if (!checked) return nullptr;
+        Py_DECREF(checked);
+    }
+    return CData_Type->tp_new(type, args, kwargs);
+}
+
 // CPython's Pointer_init: at most one positional value; keywords are ignored.
 int pointer_init(PyObject *self, PyObject *args, PyObject *kwargs) {
     return guard_int([&] {
@@ -127,6 +143,7 @@ PyTypeObject pointer_base = [] {
     t.tp_doc = "Native slots of pointers: int item get/set, contents, __init__ (read from the type's plan).";
     t.tp_getset = pointer_getset;
     t.tp_init = pointer_init;
+    t.tp_new = pointer_new;
     return t;
 }();
 

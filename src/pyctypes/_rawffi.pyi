@@ -67,6 +67,12 @@ def at_address(cls: type, address: int) -> CData:
     """An instance of ``cls`` (a CData subclass) viewing ``address``; owns nothing,
     ``_b_base_`` None, size ``cls._rawffi_size_``."""
 
+def new_instance(cls: type) -> CData:
+    """A zeroed instance of ``cls`` (a CData subclass) owning its memory, as
+    CData's ``__new__`` makes it, whatever ``cls.__new__`` is (pointer types
+    have their own); a structure type not yet final goes through the Python
+    level's ``__new__`` first, as for CData's."""
+
 def view(cls: type, address: int, base: CData, index: int = 0) -> CData:
     """An instance of ``cls`` viewing ``address`` (inside ``base``'s memory);
     ``_b_base_`` = base (a strong reference), ``_b_index_`` = index."""

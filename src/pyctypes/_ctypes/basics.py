@@ -237,7 +237,7 @@ def make_view(tp, address, base, index):
     a view into base, or without a base a copy of the memory."""
     if base is not None:
         return raw.view(tp, address, base, index)
-    obj = raw.CData.__new__(tp)
+    obj = raw.new_instance(tp)
     raw.memmove(obj._b_address_, address, stginfo(tp).size)
     return obj
 
@@ -382,7 +382,7 @@ class _CDataMeta(*native_bases("CDataType"), type):
         offset = _ssize(offset)
         _check_buffer_room(info, mv, offset)
         _audit("ctypes.cdata/buffer", raw.buffer_address(mv), mv.nbytes, offset)
-        result = raw.CData.__new__(cls)
+        result = raw.new_instance(cls)
         raw.write(result._b_address_, mv.cast("B")[offset:offset + info.size])
         return result
 

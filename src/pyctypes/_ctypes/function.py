@@ -123,7 +123,7 @@ def _new_instance(cls):
     if info is None:
         raise TypeError("abstract class")
     info.flags |= DICTFLAG_FINAL
-    return raw.CData.__new__(cls)
+    return raw.new_instance(cls)
 
 
 def _forget_plan(func, state):

@@ -178,16 +178,21 @@ def _get_slice(self, index):
     return [_get_item(self, start + k * step) for k in range(length)]
 
 
+def _check_instantiable(cls, *args, **kwargs):
+    # CPython's Pointer_new: only a pointer type with a target makes instances
+    info = stginfo(cls)
+    if info is None or info.proto is None:
+        raise TypeError("Cannot create instance: has no _type_")
+
+
 class _Pointer(_CData, *native_bases("PointerBase"), metaclass=PyCPointerType):
     """Base class of pointer types: make them with POINTER(ctypes_type)."""
 
     __slots__ = ()
 
     def __new__(cls, *args, **kwargs):
-        info = stginfo(cls)
-        if info is None or info.proto is None:
-            raise TypeError("Cannot create instance: has no _type_")
-        return super().__new__(cls)
+        _check_instantiable(cls)
+        return raw.new_instance(cls)
 
     def __init__(self, *args, **kwargs):
         # CPython's Pointer_init: at most one positional value; keywords ignored
@@ -242,6 +247,10 @@ class _Pointer(_CData, *native_bases("PointerBase"), metaclass=PyCPointerType):
 
 if not PURE:
     # int indices, contents and __init__ run natively from the type's plan
+    # __new__: native when the type's plan has a target; otherwise the native
+    # slot asks _check_instantiable (which raises for a pointer type without one)
+    raw.set_fallback(raw.PointerBase, "__new__", _check_instantiable)
+    raw.bind_new(_Pointer, raw.PointerBase)
     bind_native(_Pointer, raw.PointerBase, "__init__", "__getitem__", "__setitem__",
                 "__delitem__", "contents")
 

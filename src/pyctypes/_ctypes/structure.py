@@ -586,7 +586,7 @@ def _cdata_new(cls, *args, **kwargs):
         raise TypeError("abstract class")
     info.flags |= DICTFLAG_FINAL
     update_native_plan(cls, info)       # final now: the next instances are made natively
-    return raw.CData.__new__(cls)
+    return raw.new_instance(cls)
 
 
 def _struct_init(self, *args, **kwargs):
