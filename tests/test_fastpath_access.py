@@ -775,3 +775,29 @@ def test_array_type_multiplication_odd_operands():
         gc.collect()
         return name, (S * 5)._length_
     both(recreated)
+
+
+def test_pointer_new():
+    """Pointer_new: a pointer type without a target makes no instances."""
+    both(lambda ct: ct._Pointer())
+    both(lambda ct: ct.POINTER("incomplete")())
+    both(lambda ct: ct.POINTER(ct.c_int)(ct.c_int(3), 4))
+    both(lambda ct: ct.POINTER(ct.c_int)().__bool__())
+    both(lambda ct: ct.POINTER(ct.c_int).__new__(ct.POINTER(ct.c_int)).__bool__())
+
+    def completed_later(ct):
+        lp = ct.POINTER("later")
+        before = outcome(lambda: lp())
+        ct.SetPointerType(lp, ct.c_int) if hasattr(ct, "SetPointerType") else lp.set_type(ct.c_int)
+        return before, lp(ct.c_int(9)).contents.value
+
+    both(completed_later)
+
+    def subclass(ct):
+        class LP(ct.POINTER(ct.c_double)):
+            def __new__(cls, *args):
+                self = super().__new__(cls, *args)
+                self.made = True
+                return self
+        return LP(ct.c_double(1.5)).contents.value, LP().made
+    both(subclass)
