@@ -801,3 +801,45 @@ def test_pointer_new():
                 return self
         return LP(ct.c_double(1.5)).contents.value, LP().made
     both(subclass)
+
+
+def test_instances_release_their_type():
+    """Freeing an instance releases its class once, whichever family and
+    however deep the subclass (the family classes' dealloc_directly)."""
+    class S(P.Structure):
+        _fields_ = [("a", P.c_int)]
+
+    class U(P.Union):
+        _fields_ = [("a", P.c_int)]
+
+    class MyInt(P.c_int):
+        pass
+
+    class Deeper(MyInt):
+        def __del__(self):
+            finalized.append(self.value)
+
+    finalized = []
+    makers = [lambda: P.c_int(1), lambda: S(2), lambda: U(3), lambda: (P.c_int * 2)(4),
+              lambda: P.pointer(P.c_int(5)), lambda: MyInt(6), lambda: Deeper(7),
+              lambda: P.pointer(P.c_int(8)).contents, lambda: S.from_buffer(bytearray(4))]
+    for make in makers:
+        cls = type(make())
+        before = sys.getrefcount(cls)
+        for _ in range(1000):
+            obj = make()
+            obj.attribute = [obj]       # a cycle through the instance dict
+            del obj
+        gc.collect()
+        assert sys.getrefcount(cls) == before, cls
+    assert finalized.count(7) == 1001
+
+
+def test_dealloc_directly_refuses_classes_that_add_state():
+    from pyctypes import _rawffi as raw
+    with pytest.raises(TypeError):
+        raw.dealloc_directly(P.c_int)           # adds __dict__ and __weakref__
+    with pytest.raises(TypeError):
+        raw.dealloc_directly(P.CFUNCTYPE(None))  # its native base has its own dealloc
+    with pytest.raises(TypeError):
+        raw.dealloc_directly(int)

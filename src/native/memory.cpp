@@ -123,6 +123,15 @@ void cdata_dealloc(PyObject *self) {
     Py_TYPE(self)->tp_free(self);
 }
 
+// The dealloc of a Python-level family class (see fn_dealloc_directly).  A
+// heap type's subtype_dealloc leaves the type's reference to the first base
+// that is itself a heap type, as here: release it after the instance.
+void family_dealloc(PyObject *self) {
+    PyTypeObject *type = Py_TYPE(self);
+    cdata_dealloc(self);
+    Py_DECREF(type);
+}
+
 // ---------------------------------------------------------------- buffer protocol
 // What one export owns: the format string and the shape/strides array.
 struct Export {
@@ -287,6 +296,32 @@ PyObject *fn_new_instance(PyObject *, PyObject *cls) {
     });
 }
 
+// dealloc_directly(cls): instances of cls's subclasses are freed by CData's
+// dealloc as soon as their subtype_dealloc reaches cls, instead of passing
+// through cls and its Python bases, which add nothing to free: what the
+// instances of CPython's C family types (_SimpleCData, Structure, ...) cost.
+// Only for a Python class adding no __dict__, __weakref__, slots or finalizer.
+PyObject *fn_dealloc_directly(PyObject *, PyObject *cls) {
+    return guard([&] {
+        PyTypeObject *type = to_cdata_type(cls, "dealloc_directly");
+        bool adds_nothing = type->tp_dictoffset == 0 && type->tp_weaklistoffset == 0 &&
+                            Py_SIZE(type) == 0 && !type->tp_finalize && !type->tp_del;
+        if (!(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || !adds_nothing)
+            raise(PyExc_TypeError, "dealloc_directly() needs a Python class adding no "
+                                   "__dict__, __weakref__, slots or finalizer");
+        // The native type its layout comes from must be freed by CData's dealloc.
+        PyTypeObject *native = type->tp_base;
+        while (native && (native->tp_flags & Py_TPFLAGS_HEAPTYPE)) native = native->tp_base;
+        if (!native || native->tp_dealloc != cdata_dealloc)
+            raise(PyExc_TypeError, "dealloc_directly() needs a class whose native base is freed "
+                                   "by CData's dealloc");
+        if (type->tp_dealloc != family_dealloc && type->tp_dealloc != cdata_dealloc) {
+            type->tp_dealloc = family_dealloc;
+        }
+        Py_RETURN_NONE;
+    });
+}
+
 PyObject *fn_view(PyObject *, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
     return guard([&] {
         static const char *const names[] = {"cls", "address", "base", "index"};
@@ -341,6 +376,9 @@ PyObject *fn_buffer_address(PyObject *, PyObject *obj) {
 PyMethodDef memory_functions[] = {
     {"at_address", FASTCALL_KW(fn_at_address),
      "at_address(cls, address): an instance of cls viewing address, owning nothing."},
+    {"dealloc_directly", fn_dealloc_directly, METH_O,
+     "dealloc_directly(cls): instances of cls's subclasses are freed by CData's dealloc "
+     "directly (cls adds no __dict__, __weakref__, slots or finalizer)."},
     {"new_instance", fn_new_instance, METH_O,
      "new_instance(cls): a zeroed instance of cls owning its memory (CData's tp_new; no __init__)."},
     {"view", FASTCALL_KW(fn_view),
