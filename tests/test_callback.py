@@ -375,3 +375,110 @@ def test_qsort(libs):
         libc.qsort(array, len(array), ct.sizeof(ct.c_int), compare)
         return list(array)
     assert same(libs, run) == ("ok", [-4, 1, 5, 7, 33, 99])
+
+
+def test_argument_instances_kept_by_the_callable_stay_theirs(libs):
+    """A pointer or structure argument the callable keeps (in a list, by an
+    attribute, a weak reference, a keep-alive, a resize) is never handed to a
+    later call: each call's arguments arrive as fresh instances would (no
+    attribute, keep-alive, weak reference or other size), and what a kept one
+    holds stays as its own call left it."""
+    import weakref
+
+    def run(ct, lib):
+        class Point(ct.Structure):
+            _fields_ = [("x", ct.c_int), ("y", ct.c_int)]
+        kept, refs, seen = [], [], []
+        ways = [None, "list", "attribute", "weakref", "contents", "resize", "retype"]
+
+        class OtherPointer(ct.POINTER(ct.c_int)):
+            pass
+
+        def func(n, p, q):
+            seen.append((n, type(p).__name__, type(q).__name__, p.x, p.y, q[0], p._objects, q._objects, hasattr(p, "note"), hasattr(q, "note"), ct.sizeof(p),
+                         weakref.getweakrefcount(p), weakref.getweakrefcount(q)))
+            how = ways[n % len(ways)]
+            if how == "list":
+                kept.append((n, p, q))
+            elif how == "attribute":
+                p.note = n
+                q.note = n
+            elif how == "weakref":
+                refs.append((n, weakref.ref(p), weakref.ref(q)))
+            elif how == "contents":
+                q.contents = ct.c_int(-n)
+                p.x = n                 # no keep-alive for p
+            elif how == "resize":
+                ct.resize(p, 64)
+            elif how == "retype":
+                q.__class__ = OtherPointer
+            p.y = -1            # copies: the caller's memory is not touched
+            return n
+
+        proto = ct.CFUNCTYPE(ct.c_int, ct.c_int, Point, ct.POINTER(ct.c_int))
+        cb = proto(func)
+        values = (ct.c_int * 40)(*range(100, 140))      # outlives the kept pointers to it
+        results = [cb(n, Point(n, 2 * n), ct.pointer(ct.c_int.from_buffer(values, 4 * n)))
+                   for n in range(40)]
+        return (results, seen, [(n, p.x, p.y, q[0]) for n, p, q in kept],
+                [(n, r1() is None, r2() is None) for n, r1, r2 in refs])
+    got = same(libs, run)
+    assert got[0] == "ok" and got[1][0] == list(range(40))
+
+
+@pytest.mark.parametrize("argtype", ["POINTER(c_double)", "vec"])
+def test_reused_argument_instances_start_clean(libs, argtype):
+    """Every call gets an instance holding exactly its argument, whatever
+    the previous call left in the last one (checked against CPython)."""
+    def run(ct, lib):
+        class Vec(ct.Structure):
+            _fields_ = [("a", ct.c_double), ("b", ct.c_char * 3)]
+        tp = Vec if argtype == "vec" else ct.POINTER(ct.c_double)
+        seen = []
+
+        def func(v):
+            if tp is Vec:
+                seen.append((v.a, v.b))
+                v.a, v.b = 99.0, b"zzz"
+            else:
+                seen.append((bool(v), v[0] if v else None,
+                             bool(v) and ct.cast(v, ct.c_void_p).value == ct.addressof(store)))
+            return 0
+
+        cb = ct.CFUNCTYPE(ct.c_int, tp)(func)
+        store = ct.c_double(0.0)
+        for i in range(5):
+            store.value = i / 4
+            cb(Vec(i, b"ab") if tp is Vec else ct.pointer(store))
+        if tp is not Vec:
+            cb(tp())           # a NULL pointer argument
+        return seen
+    same(libs, run)
+
+
+def test_argument_classes_with_their_own_construction_run_it(libs):
+    """An argument class overriding __new__ or __init__ is called for each
+    argument, as CPython's callbacks call the class (only classes with their
+    family's own construction are made natively)."""
+    def run(ct, lib):
+        made = []
+
+        class Point(ct.Structure):
+            _fields_ = [("x", ct.c_int), ("y", ct.c_int)]
+
+            def __init__(self, *args):
+                made.append(("init", args))
+                super().__init__(*args)
+
+        class Ptr(ct.POINTER(ct.c_int)):
+            _type_ = ct.c_int
+
+            def __new__(cls, *args):
+                made.append(("new", args))
+                return super().__new__(cls, *args)
+
+        cb = ct.CFUNCTYPE(ct.c_int, Point, Ptr)(lambda p, q: p.x + p.y + q[0])
+        target = ct.c_int(5)
+        results = [cb(Point(i, 1), ct.cast(ct.pointer(target), Ptr)) for i in range(3)]
+        return results, made
+    assert same(libs, run)[0] == "ok"

@@ -30,8 +30,10 @@ struct CallbackArg {
     enum class Kind : unsigned char { Load, New, Instance, Reader } kind;
     bool swapped;             // Load: byte-swapped
     const CodeInfo *code;     // Load: the type code's row
-    Py_ssize_t size;          // Instance: bytes copied into the new instance
+    Py_ssize_t size;          // New, Instance: bytes copied into the new instance
     PyObject *obj;            // owned; New, Instance: the class, Reader: reader(address)
+    PyObject *spare;          // owned or NULL; New: last call's instance, nobody else's (see reuse)
+    Py_ssize_t block;         // New: the block size of the class's fresh instances
 };
 
 struct CallbackPlan {
@@ -123,14 +125,23 @@ bool run_callable(PyObject *callable, void **args, void *result, int flags) {
 }
 
 // One argument as a Python object (a new reference, or NULL with an error set).
-PyObject *make_arg(const CallbackArg &a, void *p) {
+PyObject *make_arg(CallbackArg &a, void *p) {
     switch (a.kind) {
     case CallbackArg::Kind::Load:
         return a.code->load(p, a.swapped);
     case CallbackArg::Kind::New: {
-        // CData's tp_new: what the class's construction without arguments does
-        Ref obj = Ref::steal(CData_Type->tp_new(reinterpret_cast<PyTypeObject *>(a.obj), s_empty, nullptr));
-        if (!obj) return nullptr;
+        // CData's tp_new: what the class's construction without arguments does;
+        // or the instance of the last call, which nothing else kept (see reuse).
+        Ref obj = Ref::steal(std::exchange(a.spare, nullptr));
+        if (obj) {
+            if (a.block > a.size)      // what a fresh instance has past the copied bytes
+                std::memset(static_cast<char *>(cdata_ptr(obj.get())) + a.size, 0,
+                            static_cast<size_t>(a.block - a.size));
+        } else {
+            obj = Ref::steal(CData_Type->tp_new(reinterpret_cast<PyTypeObject *>(a.obj), s_empty, nullptr));
+            if (!obj) return nullptr;
+            a.block = cdata_size(obj.get());
+        }
         std::memcpy(cdata_ptr(obj.get()), p, static_cast<size_t>(a.size));
         return obj.release();
     }
@@ -150,6 +161,30 @@ PyObject *make_arg(const CallbackArg &a, void *p) {
     }
     }
     return nullptr;
+}
+
+// After the call, an argument instance that only the closure still holds and
+// that is exactly as it was made (its class, its own unresized block, nothing
+// kept alive, no attribute, no weak reference) serves the next call: it would
+// be freed, and a fresh one made, exactly alike but for the bytes the next
+// call copies in.  A freelist of one per argument, as CPython keeps for
+// floats and tuples; an instance the callable kept anywhere is never reused.
+void reuse_or_release(CallbackArg &a, PyObject *v) {
+    CData *c = as_cdata(v);
+    bool reusable = a.kind == CallbackArg::Kind::New && !a.spare && Py_REFCNT(v) == 1 &&
+                    Py_TYPE(v) == reinterpret_cast<PyTypeObject *>(a.obj) && !c->b_objects &&
+                    !c->b_base && c->b_needsfree && c->b_exports == 0 && c->b_size == a.block;
+    if (reusable) {
+        Py_ssize_t weaklist = Py_TYPE(v)->tp_weaklistoffset;
+        if (weaklist > 0 && *reinterpret_cast<PyObject **>(reinterpret_cast<char *>(v) + weaklist))
+            reusable = false;
+    }
+    if (reusable) {
+        PyObject **dict = _PyObject_GetDictPtr(v);
+        if (dict && *dict) reusable = false;
+    }
+    if (reusable) a.spare = v;
+    else Py_DECREF(v);
 }
 
 // Store the callable's result natively when it is of an exact type the
@@ -175,7 +210,7 @@ bool store_fast(const CodeInfo &code, PyObject *value, void *out) {
 
 // The planned call: arguments converted, the target called, the result stored.
 bool run_plan(ClosureObject *self, PyObject *target, void **args, void *result) {
-    const CallbackPlan &plan = *self->plan;
+    CallbackPlan &plan = *self->plan;
     size_t n = plan.args.size();
     std::array<PyObject *, 8> small;
     std::vector<PyObject *> big;
@@ -186,10 +221,11 @@ bool run_plan(ClosureObject *self, PyObject *target, void **args, void *result) 
     }
     size_t made = 0;
     struct Drop {
+        CallbackPlan &plan;
         PyObject **v;
         size_t &n;
-        ~Drop() { for (size_t i = 0; i < n; i++) Py_DECREF(v[i]); }
-    } drop{argv, made};
+        ~Drop() { for (size_t i = 0; i < n; i++) reuse_or_release(plan.args[i], v[i]); }
+    } drop{plan, argv, made};
     for (; made < n; made++) {
         PyObject *v = make_arg(plan.args[made], args[made]);
         if (!v) {
@@ -249,7 +285,10 @@ void handler(ffi_cif *cif, void *ret, void **args, void *userdata) {
 
 void free_plan(CallbackPlan *plan) noexcept {
     if (!plan) return;
-    for (CallbackArg &a : plan->args) Ref::steal(std::exchange(a.obj, nullptr)).reset();
+    for (CallbackArg &a : plan->args) {
+        Ref::steal(std::exchange(a.obj, nullptr)).reset();
+        Ref::steal(std::exchange(a.spare, nullptr)).reset();
+    }
     Ref::steal(std::exchange(plan->store_result, nullptr)).reset();
     Ref::steal(std::exchange(plan->on_error, nullptr)).reset();
     delete plan;
@@ -272,7 +311,7 @@ std::unique_ptr<CallbackPlan, void (*)(CallbackPlan *)> parse_plan(PyObject *spe
         if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) < 2 || !PyUnicode_Check(PyTuple_GET_ITEM(item, 0)))
             raise(PyExc_TypeError, "a Closure argspec is a tuple (kind, ...)");
         std::string_view kind(PyUnicode_AsUTF8(PyTuple_GET_ITEM(item, 0)));
-        CallbackArg a{CallbackArg::Kind::Reader, false, nullptr, 0, nullptr};
+        CallbackArg a{CallbackArg::Kind::Reader, false, nullptr, 0, nullptr, nullptr, 0};
         PyObject *x = PyTuple_GET_ITEM(item, 1);
         if (kind == "load" && PyTuple_GET_SIZE(item) == 3) {
             a.kind = CallbackArg::Kind::Load;
@@ -354,7 +393,10 @@ int cl_traverse(PyObject *o, visitproc visit, void *arg) {
     Py_VISIT(self->callable);
     Py_VISIT(self->cif);
     if (CallbackPlan *plan = self->plan) {
-        for (const CallbackArg &a : plan->args) Py_VISIT(a.obj);
+        for (const CallbackArg &a : plan->args) {
+            Py_VISIT(a.obj);
+            Py_VISIT(a.spare);
+        }
         Py_VISIT(plan->store_result);
         Py_VISIT(plan->on_error);
     }
@@ -368,7 +410,10 @@ int cl_clear(PyObject *o) {
     ClosureObject *self = as_cl(o);
     Ref callable = Ref::steal(std::exchange(self->callable, nullptr));
     if (CallbackPlan *plan = self->plan) {
-        for (CallbackArg &a : plan->args) Ref::steal(std::exchange(a.obj, nullptr)).reset();
+        for (CallbackArg &a : plan->args) {
+            Ref::steal(std::exchange(a.obj, nullptr)).reset();
+            Ref::steal(std::exchange(a.spare, nullptr)).reset();
+        }
         Ref::steal(std::exchange(plan->store_result, nullptr)).reset();
         Ref::steal(std::exchange(plan->on_error, nullptr)).reset();
     }

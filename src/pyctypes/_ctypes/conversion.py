@@ -423,15 +423,18 @@ def _callback_argspec(tp, read):
     """How the native closure makes one argument: ("load", code, swapped) for
     fundamental simple types; for others a new instance holding a copy:
     ("new", tp, size) when making one runs no Python code (a pointer type with
-    _Pointer's own __new__ and __init__, which without arguments only allocate),
-    else ("instance", tp, size), which calls tp(); else ("reader", read)."""
+    a target, a structure or union, with their family's own __new__ and
+    __init__, which without arguments only allocate), else ("instance", tp,
+    size), which calls tp(); else ("reader", read)."""
+    from .structure import Structure, Union
     info = stginfo(tp)
     if info is not None and info.getfunc is not None and not is_simple_subclass(tp):
         if info.code != "v":
             return ("load", info.code, is_swapped(info))
     elif info is not None and info.size <= ffi_type_of(tp).size:
-        if (isinstance(tp, PyCPointerType) and info.proto is not None
-                and tp.__new__ is _Pointer.__new__ and tp.__init__ is _Pointer.__init__):
+        family = (_Pointer if isinstance(tp, PyCPointerType) and info.proto is not None
+                  else next((f for f in (Structure, Union) if issubclass(tp, f)), None))
+        if family is not None and tp.__new__ is family.__new__ and tp.__init__ is family.__init__:
             return ("new", tp, info.size)
         return ("instance", tp, info.size)
     return ("reader", read)
