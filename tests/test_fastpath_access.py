@@ -825,6 +825,7 @@ def test_instances_release_their_type():
               lambda: P.pointer(P.c_int(8)).contents, lambda: S.from_buffer(bytearray(4))]
     for make in makers:
         cls = type(make())
+        gc.collect()                    # garbage of earlier tests may still hold cls
         before = sys.getrefcount(cls)
         for _ in range(1000):
             obj = make()
