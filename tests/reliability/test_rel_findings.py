@@ -71,22 +71,42 @@ def test_f5b_zero_size_view_of_empty_strided_buffer():
         memoryview(bytearray(0))[::2]))[1]).__name__ == "c_char_Array_0"
 
 
-@pytest.mark.xfail(strict=True, reason="F2: a wchar array slice with a step decodes the "
-                   "whole array (FINDINGS.md)")
 def test_f2_wchar_slice_decodes_only_its_items():
+    """F2 (fixed): a wchar array or pointer slice with a step decodes only
+    the items of the slice (pyctypes decoded the whole array, and failed on
+    an item outside the slice that is not a character)."""
     def make(ct):
         def run():
-            w = (ct.c_wchar * 2)()
-            ct.memmove(w, b"\xff\xff\xff\x7f\x41\x00\x00\x00", 8)    # w[0] is invalid
-            return w[1::1], w[1:0:-1], w[0:0:-1]
+            w = (ct.c_wchar * 3)()
+            # w[0] is not a character; w[2] is a lone surrogate (kept as is)
+            ct.memmove(w, b"\xff\xff\xff\x7f\x41\x00\x00\x00\x00\xd8\x00\x00", 12)
+            p = ct.cast(w, ct.POINTER(ct.c_wchar))
+            return (w[1::1], w[1:0:-1], w[0:0:-1], w[2:0:-1], w[1::2],
+                    p[1:3], p[1:0:-1], p[2:0:-1], p[1:3:2])
         return run
-    assert outcome(make(P)) == outcome(make(C)) == ("ok", ("A", "A", ""))
+    assert outcome(make(P)) == outcome(make(C)) == (
+        "ok", ("A\ud800", "A", "", "\ud800A", "A", "A\ud800", "A", "\ud800A", "A"))
+    for key in (slice(None, None, 2), slice(None, None, -1)):     # w[0] is in the slice
+        def read(ct, key=key):
+            w = (ct.c_wchar * 2)()
+            ct.memmove(w, b"\xff\xff\xff\x7f\x41\x00\x00\x00", 8)
+            return w[key]
+        assert outcome(lambda: read(P)) == outcome(lambda: read(C))
+        assert outcome(lambda: read(P))[:2] == ("raise", "ValueError")
 
 
-@pytest.mark.xfail(strict=True, reason="F3: POINTER(name) with a NUL in name (FINDINGS.md)")
-def test_f3_pointer_of_a_name_with_nul():
-    assert outcome(lambda: P.POINTER("a\x00b").__name__) == \
-        outcome(lambda: C.POINTER("a\x00b").__name__)
+@pytest.mark.parametrize("name", ["a\x00b", "\x00", "\xe9\x00x", "", "\ud800", "a\x00\ud800"])
+def test_f3_pointer_of_a_name_with_nul(name):
+    """F3 (fixed): POINTER(name) formats the type's name from the UTF-8 C
+    string of name, as CPython 3.11 does: the name ends at the first NUL
+    ("LP_a" for "a\\x00b"), and a name that does not encode is a
+    UnicodeEncodeError (pyctypes passed the NUL on to type(), which refuses it)."""
+    def make(ct):
+        def run():
+            tp = ct.POINTER(name)
+            return tp.__name__, tp.__qualname__, tp.__module__
+        return run
+    assert outcome(make(P)) == outcome(make(C))
 
 
 @pytest.mark.xfail(strict=True, reason="F6: a str argument with an embedded NUL is passed "
