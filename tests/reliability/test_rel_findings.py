@@ -119,12 +119,38 @@ def test_f3_pointer_of_a_name_with_nul(name):
     assert outcome(make(P)) == outcome(make(C))
 
 
-@pytest.mark.xfail(strict=True, reason="F6: a str argument with an embedded NUL is passed "
-                   "without argtypes (FINDINGS.md)")
-def test_f6_str_argument_with_nul_refused():
-    def make(ct):
-        return lambda: ct.CDLL(None).wcslen("a\x00b")
-    assert outcome(make(P)) == outcome(make(C)) == (
+class _AsParameter:
+    _as_parameter_ = "x\x00y"
+
+
+def _wcslen(ct, argtypes=None):
+    func = ct.CDLL(None).wcslen
+    if argtypes is not None:
+        func.argtypes = [getattr(ct, name) for name in argtypes]
+    return func
+
+
+@pytest.mark.parametrize("call", [
+    lambda ct: _wcslen(ct)("a\x00b"),
+    lambda ct: _wcslen(ct)("\x00"),
+    lambda ct: _wcslen(ct)(_AsParameter()),
+    lambda ct: _wcslen(ct, ["c_wchar_p"])("ab", "c\x00d"),        # extra argument: ConvParam
+    lambda ct: _wcslen(ct, ["c_int"])(1, "c\x00d"),
+    lambda ct: ct.CFUNCTYPE(ct.c_size_t)(("wcslen", ct.CDLL(None)))("a\x00b"),
+    # where CPython takes the NUL (Z_set): c_wchar_p, its from_param, argtypes
+    lambda ct: _wcslen(ct, ["c_wchar_p"])("a\x00b"),
+    lambda ct: _wcslen(ct, ["c_void_p"])("a\x00b"),
+    lambda ct: _wcslen(ct)(ct.c_wchar_p("a\x00b")),
+    lambda ct: ct.c_wchar_p("a\x00b").value,
+    lambda ct: _wcslen(ct)("ab"),
+])
+def test_f6_str_argument_with_nul_refused(call):
+    """F6 (fixed): a str argument converted without an argtype (ConvParam:
+    PyUnicode_AsWideCharString without a size) refuses an embedded NUL with
+    "argument N: ValueError: embedded null character"; c_wchar_p and its
+    from_param take it (the C string ends there), as on CPython."""
+    assert outcome(lambda: call(P)) == outcome(lambda: call(C))
+    assert outcome(lambda: _wcslen(P)("a\x00b")) == (
         "raise", "ArgumentError", "argument 1: ValueError: embedded null character")
 
 
