@@ -165,14 +165,32 @@ def test_f7_from_buffer_copy_parses_its_buffer_first(call):
     assert outcome(lambda: call(P)) == outcome(lambda: call(C))
 
 
-@pytest.mark.xfail(strict=True, reason="F8: bit field store of another ctypes instance: "
-                   "CPython's 'incompatible types' message (FINDINGS.md)")
-def test_f8_bitfield_store_of_another_instance_message():
-    def make(ct):
+@pytest.mark.parametrize("field", ["c_int", "c_bool", "c_ulonglong"])
+@pytest.mark.parametrize("value", [
+    lambda ct: ct.c_wchar("a"), lambda ct: ct.c_long(2), lambda ct: ct.c_uint(1),
+    lambda ct: ct.c_char(b"a"), lambda ct: ct.c_double(1), lambda ct: ct.pointer(ct.c_int(1)),
+    lambda ct: (ct.c_int * 2)(), lambda ct: ct.c_int8(1),
+])
+def test_f8_bitfield_store_of_another_instance_message(field, value):
+    """F8 (fixed): a bit field store of an instance of another ctypes type is
+    CPython's "incompatible types, X instance instead of Y instance" (the
+    setter took it as an integer), by attribute and by the constructor; the
+    record is left as it was."""
+    def make(ct, by_init):
         class S(ct.Structure):
-            _fields_ = [("b", ct.c_int, 3)]
-        return lambda: setattr(S(), "b", ct.c_wchar("a"))
-    assert outcome(make(P)) == outcome(make(C))
+            _fields_ = [("b", getattr(ct, field), 3)]
+        def run():
+            if by_init:
+                return bytes(S(value(ct)))
+            s = S(1)
+            try:
+                s.b = value(ct)
+            finally:
+                assert s.b == 1
+        return run
+    for by_init in (False, True):
+        assert outcome(make(P, by_init)) == outcome(make(C, by_init))
+        assert outcome(make(P, by_init))[:2] == ("raise", "TypeError")
 
 
 # ---- where CPython 3.11 crashes or returns garbage, pyctypes raises (D1-D4)
