@@ -203,7 +203,14 @@ void conv_param(Frame &f, Py_ssize_t i, PyObject *obj, Py_ssize_t index) {
     if (obj == Py_None) return f.pointer(i, nullptr);
     if (PyLong_Check(obj)) return conv_int(f, i, obj);
     if (PyBytes_Check(obj)) return f.pointer(i, PyBytes_AS_STRING(obj));
-    if (PyUnicode_Check(obj)) return store_code(f, i, code_row('Z'), &ffi_type_pointer, obj);
+    if (PyUnicode_Check(obj)) {
+        // ConvParam converts with PyUnicode_AsWideCharString(obj, NULL), which
+        // refuses an embedded NUL (c_wchar_p and its from_param do not)
+        Py_ssize_t nul = PyUnicode_FindChar(obj, 0, 0, PyUnicode_GET_LENGTH(obj), 1);
+        if (nul == -2) [[unlikely]] throw PyErrorSet{};
+        if (nul >= 0) [[unlikely]] raise(PyExc_ValueError, "embedded null character");
+        return store_code(f, i, code_row('Z'), &ffi_type_pointer, obj);
+    }
     PyObject *as_param = nullptr;
     int found = _PyObject_LookupAttr(obj, s_as_parameter, &as_param);
     if (found < 0) throw PyErrorSet{};

@@ -361,13 +361,16 @@ PyObject *fn_resize(PyObject *, PyObject *const *args, Py_ssize_t nargs, PyObjec
     });
 }
 
+// The address of a C-contiguous buffer.  Asked for as CPython's from_buffer
+// does (a full request, as PyMemoryView_FromObject makes it), then checked
+// with PyBuffer_IsContiguous: a simple request would refuse an empty strided
+// view, which is contiguous.
 PyObject *fn_buffer_address(PyObject *, PyObject *obj) {
     return guard([&] {
-        Py_buffer view;
-        if (PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE) < 0) throw PyErrorSet{};
-        void *p = view.buf;
-        PyBuffer_Release(&view);
-        return PyLong_FromVoidPtr(p);
+        BufferView view(obj, PyBUF_FULL_RO);
+        if (!PyBuffer_IsContiguous(view.get(), 'C'))
+            raise(PyExc_TypeError, "underlying buffer is not C contiguous");
+        return PyLong_FromVoidPtr(view->buf);
     });
 }
 

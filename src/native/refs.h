@@ -74,4 +74,22 @@ int guard_int(F &&body) noexcept {
     }
 }
 
+// A buffer export of an object (PyObject_GetBuffer), released when it goes
+// out of scope.  Throws PyErrorSet if the object refuses the request.
+class BufferView {
+public:
+    BufferView(PyObject *obj, int flags) {
+        if (PyObject_GetBuffer(obj, &view_, flags) < 0) [[unlikely]] throw PyErrorSet{};
+    }
+    BufferView(const BufferView &) = delete;
+    BufferView &operator=(const BufferView &) = delete;
+    ~BufferView() { PyBuffer_Release(&view_); }
+
+    Py_buffer *operator->() noexcept { return &view_; }
+    Py_buffer *get() noexcept { return &view_; }
+
+private:
+    Py_buffer view_;
+};
+
 }  // namespace rawffi

@@ -93,7 +93,10 @@ def resize(obj: CData, size: int) -> None:
 
 def buffer_address(obj: Any) -> int:
     """Address of the buffer of ``obj`` (any object with the buffer protocol);
-    the caller keeps an export alive (e.g. a memoryview) while it uses it."""
+    the caller keeps an export alive (e.g. a memoryview) while it uses it.
+    The buffer is asked for with PyBUF_FULL_RO and must be C contiguous as
+    PyBuffer_IsContiguous says (an empty one always is, strided or not):
+    else TypeError("underlying buffer is not C contiguous")."""
 
 # ---------------------------------------------------------------- access
 def sizeof_code(code: str) -> int: ...

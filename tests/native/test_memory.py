@@ -603,8 +603,15 @@ def test_buffer_address():
         _rawffi.buffer_address("str")
     with pytest.raises(TypeError):
         _rawffi.buffer_address(5)
-    with pytest.raises(BufferError):
+    # contiguity as PyBuffer_IsContiguous says (from_buffer's message): an
+    # empty strided view is contiguous, a non-empty one is not
+    with pytest.raises(TypeError, match="^underlying buffer is not C contiguous$"):
         _rawffi.buffer_address(memoryview(b"abcdef")[::2])
+    with pytest.raises(TypeError, match="^underlying buffer is not C contiguous$"):
+        _rawffi.buffer_address(memoryview(ba)[::2])
+    assert _rawffi.buffer_address(memoryview(ba)[1:1:2]) == _rawffi.buffer_address(ba) + 1
+    assert _rawffi.buffer_address(memoryview(ba)[2:3:2]) == _rawffi.buffer_address(ba) + 2
+    assert isinstance(_rawffi.buffer_address(memoryview(bytearray())[::2]), int)
     ba.append(1)  # no export leaked: bytearray can resize again
 
 

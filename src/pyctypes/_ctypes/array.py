@@ -267,7 +267,8 @@ def _get_slice(self, index):
     if plan.kind == "u":
         if span.step == 1:
             return raw.read_wchars(self._b_address_ + span.start * _WCHAR_SIZE, len(span))
-        return raw.read_wchars(self._b_address_, info.length)[index]
+        # only the items of the slice are decoded (another item may not be a character)
+        return "".join(raw.read_wchars(self._b_address_ + i * _WCHAR_SIZE, 1) for i in span)
     return [_get_item(self, i) for i in span]
 
 

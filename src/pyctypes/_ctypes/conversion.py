@@ -97,6 +97,10 @@ def conv_param(obj, index):
         cell, keep = _cell("z", obj)
         return _FFI_POINTER, cell._b_address_, (cell, keep)
     if isinstance(obj, str):
+        # ConvParam converts with PyUnicode_AsWideCharString(obj, NULL), which
+        # refuses an embedded NUL (c_wchar_p and its from_param do not)
+        if str.find(obj, "\0") >= 0:
+            raise ValueError("embedded null character")
         cell, keep = _cell("Z", obj)
         return _FFI_POINTER, cell._b_address_, (cell, keep)
     as_parameter = getattr(obj, "_as_parameter_", _MISSING)

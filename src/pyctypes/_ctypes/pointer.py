@@ -273,7 +273,10 @@ def POINTER(cls):
     except KeyError:
         pass
     if type(cls) is str:
-        result = PyCPointerType("LP_%s" % cls, (_Pointer,), {"__module__": caller_module()})
+        # CPython 3.11 formats the name from cls as a UTF-8 C string: it must
+        # encode, and it ends at the first NUL
+        name = cls.encode("utf-8").partition(b"\0")[0].decode("utf-8")
+        result = PyCPointerType("LP_%s" % name, (_Pointer,), {"__module__": caller_module()})
         key = id(result)
     elif isinstance(cls, type):
         result = PyCPointerType("LP_%s" % type_name(cls), (_Pointer,),

@@ -40,7 +40,7 @@ _CDATA = raw.CData
 
 # ---------------------------------------------------------------- field access plans
 
-def _bitfield_accessors(code, offset, access):
+def _bitfield_accessors(proto, code, offset, access):
     """Getter/setter of a bit field: its storage unit read and written as an
     integer (raw.load_bits/store_bits), or, for a packed field straddling
     loadable units, as exactly the bytes it touches."""
@@ -67,6 +67,17 @@ def _bitfield_accessors(code, offset, access):
             unit = int.from_bytes(raw.read(address, size), order) & ~(mask << shift)
             raw.write(address, (unit | (value & mask) << shift).to_bytes(size, order))
 
+    def check(value):
+        # _PyCData_set with a ctypes instance: another type is "incompatible";
+        # one of the field's own type is copied over `size` bytes, which for a
+        # bit field is its encoded width and offset: a crash on 3.11 that
+        # pyctypes refuses (FINDINGS.md D4)
+        if isinstance(value, proto):
+            raise TypeError("'%s' object cannot be interpreted as an integer"
+                            % type(value).__name__)
+        raise TypeError("incompatible types, %s instance instead of %s instance"
+                        % (type(value).__name__, proto.__name__))
+
     if is_bool:
         # c_bool bit fields hold one truth value in their bits (GCC); 3.11
         # reads and writes the whole byte instead.
@@ -74,12 +85,16 @@ def _bitfield_accessors(code, offset, access):
             return bool(load(inst._b_address_ + offset))
 
         def set(inst, value):
+            if is_cdata(value):
+                check(value)
             store(inst._b_address_ + offset, 1 if value else 0)
     else:
         def get(inst):
             return load(inst._b_address_ + offset)
 
         def set(inst, value):
+            if is_cdata(value):
+                check(value)
             # 3.11's integer setters take anything with __index__, floats refused
             store(inst._b_address_ + offset, operator.index(value))
     return get, set
@@ -221,7 +236,7 @@ def _make_cfield(name, proto, offset, index, bits):
     if bits is not None:
         # 3.11's encoding: (number of bits << 16) | bit offset in the unit
         field._size = (bits.width << 16) | bits.shift
-        field._get, field._set = _bitfield_accessors(info.code, offset, bits)
+        field._get, field._set = _bitfield_accessors(proto, info.code, offset, bits)
         return field
     field._size = info.size
     kind = _string_item_code(proto)
