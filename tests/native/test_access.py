@@ -329,8 +329,10 @@ def test_wchar_p(buf):
     del text
     gc.collect()
     assert _rawffi.load("Z", a + 1) == "h\xe9llo \U0001f600"
-    assert _rawffi.store("Z", a + 1, "") is not None
+    empty = _rawffi.store("Z", a + 1, "")      # the keep-alive of "": kept while it is read
+    assert empty is not None
     assert _rawffi.load("Z", a + 1) == ""
+    del empty
     assert _rawffi.store("Z", a + 1, None) is None
     assert _rawffi.load("Z", a + 1) is None
     addr = _rawffi.buffer_address(keep)

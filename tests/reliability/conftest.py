@@ -72,5 +72,5 @@ def pytest_terminal_summary(terminalreporter, config):
     if path:
         with open(path, "w") as f:
             json.dump(record, f, indent=1, sort_keys=True)
-    elif config.cache is not None:
+    elif getattr(config, "cache", None) is not None:       # none under -p no:cacheprovider
         config.cache.set("reliability/stats", record)
