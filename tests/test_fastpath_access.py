@@ -234,6 +234,7 @@ class LenOnly:
     (slice(0, 3), [5, 6]), (slice(0, 3), 5), (slice(0, None, 0), [1]), (slice(0, 3), [1, "x", 3]),
     (slice(0, 2), [Index(3), BadIndex()]), (slice(2**70, None), []), (slice(0, 2), LenOnly()),
     (slice(0, 2), [2**40, -1]), (slice(Index(1), Index(3)), range(2)), (slice(0, 1), "a"),
+    (slice(1, None, 2**63 - 1), [7]), (slice(-1, None, -2**63 + 1), [7]),
 ], ids=repr)
 def test_array_slice_assignment(key, value):
     """Array_ass_subscript's slice case, item by item: a failing item leaves the earlier ones."""

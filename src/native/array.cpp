@@ -72,7 +72,8 @@ void set_slice(TypePlan *plan, PyObject *self, PyObject *slice, PyObject *value)
     Py_ssize_t other = PySequence_Length(value);
     if (other < 0) PyErr_Clear();
     if (other != count) raise(PyExc_ValueError, "Can only assign sequence of same size");
-    for (Py_ssize_t n = 0, i = start; n < count; n++, i += step) {
+    for (Py_ssize_t n = 0; n < count; n++) {
+        Py_ssize_t i = start + n * step;    // inside the array: no overflow (i += step could)
         Ref item = check_new(PySequence_GetItem(value, n));
         if (set_item(plan, self, i, item.get())) [[likely]] continue;
         Ref at = check_new(PyLong_FromSsize_t(i));
