@@ -72,7 +72,10 @@ void set_slice(TypePlan *plan, PyObject *self, PyObject *slice, PyObject *value)
     Py_ssize_t other = PySequence_Length(value);
     if (other < 0) PyErr_Clear();
     if (other != count) raise(PyExc_ValueError, "Can only assign sequence of same size");
-    for (Py_ssize_t n = 0, i = start; n < count; n++, i += step) {
+    for (Py_ssize_t n = 0; n < count; n++) {
+        // item n's index, in [0, length): no `i += step` past the last one,
+        // which overflows for a huge step (a[3::sys.maxsize] = ...: UBSan)
+        Py_ssize_t i = start + n * step;
         Ref item = check_new(PySequence_GetItem(value, n));
         if (set_item(plan, self, i, item.get())) [[likely]] continue;
         Ref at = check_new(PyLong_FromSsize_t(i));
