@@ -212,6 +212,22 @@ def test_slice_assignment(s):
     same(wrong_size)
 
 
+@pytest.mark.parametrize("step", [sys.maxsize, -sys.maxsize - 1, sys.maxsize - 1])
+def test_slice_assignment_huge_step(step):
+    """One item with a step near the ends of Py_ssize_t (CPython's
+    test_step_overflow): the native loop must not step past the last item
+    (a signed overflow; the sanitizer run checks it with UBSan)."""
+    def run(m):
+        a = (m.c_int * 5)()
+        a[3::step] = (7,)
+        c = (m.c_char * 5)()
+        c[3::step] = b"A"
+        w = (m.c_wchar * 5)()
+        w[3::step] = "X"
+        return a[:], a[3::step], c.raw, c[3::step], w[:], w[3::step]
+    same(run)
+
+
 def test_slice_assignment_sources():
     def run(m):
         a = (m.c_char * 5)()
