@@ -419,11 +419,8 @@ PyObject *fn_write(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
         PyObject *a[2];
         parse_args("write", args, nargs, nullptr, names, 2, 2, a);
         void *p = to_address(a[0]);
-        Py_buffer view;
-        if (PyObject_GetBuffer(a[1], &view, PyBUF_FULL_RO) < 0) throw PyErrorSet{};
-        int r = PyBuffer_ToContiguous(p, &view, view.len, 'C');
-        PyBuffer_Release(&view);
-        if (r < 0) throw PyErrorSet{};
+        BufferView view(a[1], PyBUF_FULL_RO);
+        if (PyBuffer_ToContiguous(p, view.get(), view->len, 'C') < 0) throw PyErrorSet{};
         Py_RETURN_NONE;
     });
 }

@@ -169,21 +169,21 @@ PyObject *make_arg(CallbackArg &a, void *p) {
 // be freed, and a fresh one made, exactly alike but for the bytes the next
 // call copies in.  A freelist of one per argument, as CPython keeps for
 // floats and tuples; an instance the callable kept anywhere is never reused.
-void reuse_or_release(CallbackArg &a, PyObject *v) {
+bool reusable(const CallbackArg &a, PyObject *v) {
     CData *c = as_cdata(v);
-    bool reusable = a.kind == CallbackArg::Kind::New && !a.spare && Py_REFCNT(v) == 1 &&
-                    Py_TYPE(v) == reinterpret_cast<PyTypeObject *>(a.obj) && !c->b_objects &&
-                    !c->b_base && c->b_needsfree && c->b_exports == 0 && c->b_size == a.block;
-    if (reusable) {
-        Py_ssize_t weaklist = Py_TYPE(v)->tp_weaklistoffset;
-        if (weaklist > 0 && *reinterpret_cast<PyObject **>(reinterpret_cast<char *>(v) + weaklist))
-            reusable = false;
-    }
-    if (reusable) {
-        PyObject **dict = _PyObject_GetDictPtr(v);
-        if (dict && *dict) reusable = false;
-    }
-    if (reusable) a.spare = v;
+    if (a.kind != CallbackArg::Kind::New || a.spare || Py_REFCNT(v) != 1 ||
+        Py_TYPE(v) != reinterpret_cast<PyTypeObject *>(a.obj) || c->b_objects || c->b_base ||
+        !c->b_needsfree || c->b_exports != 0 || c->b_size != a.block)
+        return false;
+    Py_ssize_t weaklist = Py_TYPE(v)->tp_weaklistoffset;
+    if (weaklist > 0 && *reinterpret_cast<PyObject **>(reinterpret_cast<char *>(v) + weaklist))
+        return false;
+    PyObject **dict = _PyObject_GetDictPtr(v);
+    return !(dict && *dict);
+}
+
+void reuse_or_release(CallbackArg &a, PyObject *v) {
+    if (reusable(a, v)) a.spare = v;
     else Py_DECREF(v);
 }
 

@@ -315,9 +315,7 @@ PyObject *fn_dealloc_directly(PyObject *, PyObject *cls) {
         if (!native || native->tp_dealloc != cdata_dealloc)
             raise(PyExc_TypeError, "dealloc_directly() needs a class whose native base is freed "
                                    "by CData's dealloc");
-        if (type->tp_dealloc != family_dealloc && type->tp_dealloc != cdata_dealloc) {
-            type->tp_dealloc = family_dealloc;
-        }
+        type->tp_dealloc = family_dealloc;
         Py_RETURN_NONE;
     });
 }
