@@ -155,6 +155,36 @@ def test_swapped_twins():
         assert x.value == 1
 
 
+def _twin_facts(ct):
+    """What a program can see of the twins of a fundamental type and of a subclass
+    (made on first use by pyctypes, eagerly by CPython)."""
+    class MyShort(ct.c_short):
+        x = 1
+
+        def f(self):
+            return 2
+
+    be = MyShort.__ctype_be__
+    return {
+        "name": be.__name__, "qualname": be.__qualname__,
+        "bases": [b.__name__ for b in be.__bases__],
+        "namespace": (be.x, be(7).f()),
+        "identity": (MyShort.__ctype_be__ is be, MyShort(1).__ctype_be__ is be,
+                     be.__ctype_be__ is be, be.__ctype_le__ is MyShort,
+                     MyShort.__ctype_le__ is MyShort, ct.c_short.__ctype_be__ is not be),
+        "bytes": bytes(be(0x102)), "value": be(0x102).value,
+        # a twin of a subclass is itself a subclass: its values stay instances
+        "field": type(ct.BigEndianStructure.__class__("S", (ct.BigEndianStructure,), {
+            "_fields_": [("a", ct.c_short), ("b", MyShort)]})().b).__name__,
+        "none": [hasattr(getattr(ct, n), "__ctype_be__")
+                 for n in ("c_char", "c_char_p", "c_bool", "c_longdouble", "c_void_p")],
+    }
+
+
+def test_swapped_twin_of_a_subclass():
+    assert _twin_facts(P) == _twin_facts(C)
+
+
 @pytest.mark.parametrize("name", ["c_int", "c_double", "c_char", "c_bool", "c_longdouble"])
 def test_pickle_roundtrip(name):
     x = getattr(P, name)()

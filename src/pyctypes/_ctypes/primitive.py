@@ -271,23 +271,38 @@ class PyCSimpleType(_CDataMeta):
             # so a subclass's own from_param stays in force.
             type.__setattr__(cls, "from_param", classmethod(_POINTER_FROM_PARAM[code]))
         if mcls is PyCSimpleType and code in _SWAPPABLE:
-            swapped = _make_swapped_type(mcls, cls, code)
+            # CPython makes the other-endian twin here; it is made on first use
+            # instead (most programs never ask), from the same name, bases and
+            # namespace CPython's create_other_endian_type would use.
             type.__setattr__(cls, "__ctype_le__", cls)
-            type.__setattr__(cls, "__ctype_be__", swapped)
-            type.__setattr__(swapped, "__ctype_le__", cls)
-            type.__setattr__(swapped, "__ctype_be__", swapped)
+            type.__setattr__(cls, "__ctype_be__", _SwappedTwin(cls, name, bases, namespace))
         return cls
 
     def from_param(cls, value):
         return _simple_from_param(cls, value)
 
 
-def _make_swapped_type(mcls, cls, code):
-    """The other-endian twin of a simple type (CPython's create_other_endian_type)."""
-    swapped = type.__new__(mcls, cls.__name__ + "_be", (_SimpleCData,),
-                           {"_type_": code, "__module__": cls.__module__})
-    set_stginfo(swapped, simple_stginfo(code, swapped=True))
-    return swapped
+class _SwappedTwin:
+    """``cls.__ctype_be__`` until first read: then the byte-swapped twin of cls
+    (CPython's create_other_endian_type: a PyCSimpleType named <name>_be with
+    cls's bases and class namespace and the swapped plan), which takes this
+    descriptor's place in cls.__dict__."""
+
+    __slots__ = ("owner", "name", "bases", "namespace")
+
+    def __init__(self, owner, name, bases, namespace):
+        self.owner, self.name, self.bases, self.namespace = owner, name, bases, namespace
+
+    def __get__(self, obj, objtype=None):
+        owner = self.owner
+        swapped = type.__new__(PyCSimpleType, self.name + "_be", self.bases, dict(self.namespace))
+        set_stginfo(swapped, simple_stginfo(stginfo(owner).code, swapped=True))
+        type.__setattr__(swapped, "__ctype_le__", owner)
+        type.__setattr__(swapped, "__ctype_be__", swapped)
+        if owner.__dict__.get("__ctype_be__") is not self:
+            return owner.__ctype_be__       # another thread made it meanwhile
+        type.__setattr__(owner, "__ctype_be__", swapped)
+        return swapped
 
 
 # ---------------------------------------------------------------- the instances

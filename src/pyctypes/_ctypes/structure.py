@@ -21,12 +21,19 @@ import operator
 import sys
 
 from ._native import PURE, bind_native, native_bases, raw
-from . import layout as _layout
 from .array import PyCArrayType, caller_module
 from .basics import (DICTFLAG_FINAL, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
                      TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, StgInfo, _CData, _CDataMeta,
                      cdata_set, is_cdata, keep_ref, make_view, own_stginfo, set_stginfo,
                      stginfo, update_native_plan, value_getter)
+
+
+def _layout():
+    """layout.py, imported when a first type gets _fields_ (`import ctypes` itself
+    defines none, so it does not pay for loading the layout engine)."""
+    from . import layout
+    return layout
+
 
 _PAIRS = "'_fields_' must be a sequence of (name, C type) pairs"
 _BITFIELD_CODES = frozenset("bBhHiIlLqQ?")     # integer ffi types, not c_char/c_wchar
@@ -278,7 +285,7 @@ class _StructStgInfo(StgInfo):
             if not self.size:
                 # libffi cannot describe an empty struct (CPython's call fails so)
                 raise RuntimeError("ffi_prep_cif failed")
-            ffi_type = raw.FFIType.struct(_layout.ffi_elements(
+            ffi_type = raw.FFIType.struct(_layout().ffi_elements(
                 self.size, self.align, lambda: list(_scalars(self, 0)),
                 raw.FFIType.for_code, raw.FFIType.struct))
             _ffi_type_slot.__set__(self, ffi_type)
@@ -305,9 +312,10 @@ def ffi_type_of(tp):
 def _scalars(info, base):
     """(offset, size, SysV class, naturally aligned) of every scalar in a type,
     for classifying small structures passed by value."""
+    layout = _layout()
     if info.code is not None:
-        cls = {"f": _layout.CLASS_SSE, "d": _layout.CLASS_SSE,
-               "g": _layout.CLASS_X87}.get(info.code, _layout.CLASS_INTEGER)
+        cls = {"f": layout.CLASS_SSE, "d": layout.CLASS_SSE,
+               "g": layout.CLASS_X87}.get(info.code, layout.CLASS_INTEGER)
         yield base, info.size, cls, base % max(info.align, 1) == 0
     elif info.fields is not None:
         for field in info.fields:
@@ -319,7 +327,7 @@ def _scalars(info, base):
                      else bits.shift)
             start = base + field._offset + first // 8
             end = base + field._offset + (first + bits.width + 7) // 8
-            yield start, end - start, _layout.CLASS_INTEGER, True
+            yield start, end - start, layout.CLASS_INTEGER, True
     elif info.shape and stginfo(info.proto) is not None:
         item = stginfo(info.proto)
         if info.length == 0:
@@ -335,7 +343,7 @@ def _scalars(info, base):
             yield from _scalars(item, base + i * item.size)
     elif info.size:
         # pointers, function pointers
-        yield base, info.size, _layout.CLASS_INTEGER, base % max(info.align, 1) == 0
+        yield base, info.size, layout.CLASS_INTEGER, base % max(info.align, 1) == 0
 
 
 def _ctype_info(tp):
@@ -436,7 +444,7 @@ def _update_stginfo(cls, fields, is_struct):
                 raise ValueError("number of bits invalid for bit field")
         parsed.append((name, tp, finfo, bits))
 
-    result = _layout.layout_fields(
+    result = _layout().layout_fields(
         [(finfo.size, finfo.align, bits) for _, _, finfo, bits in parsed], is_struct,
         pack=pack, big_endian=big_endian,
         base_size=baseinfo.size if baseinfo is not None else 0,
@@ -532,11 +540,16 @@ class _StructUnionType(_CDataMeta):
         is_struct = not isinstance(cls, UnionType)
         info = _StructStgInfo(size=0, align=0, format="B",
                               flags=0 if is_struct else TYPEFLAG_HASUNION)
-        set_stginfo(cls, info)
         if "_fields_" in cls.__dict__:
-            # through the metaclass, so that a subclass (ctypes._endian) sees it
+            # Setting _fields_ installs the whole plan; until then only the
+            # StgInfo is needed.  Through the metaclass, so that a subclass
+            # (ctypes._endian) sees it.
+            type.__setattr__(cls, "_stginfo_", info)
             setattr(cls, "_fields_", cls.__dict__["_fields_"])
+            if "_rawffi_size_" not in cls.__dict__:
+                set_stginfo(cls, own_stginfo(cls))    # a metaclass kept _fields_ for itself
             return cls
+        set_stginfo(cls, info)
         baseinfo = _ctype_info(cls.__base__)
         if baseinfo is not None:
             set_stginfo(cls, baseinfo.copy())
