@@ -54,10 +54,9 @@ def converters_from_argtypes(argtypes):
 
 
 def check_restype(restype, what):
-    """A restype is None, a ctypes type or a callable; return its _check_retval_."""
+    """A restype must be None, a ctypes type or a callable."""
     if restype is not None and stginfo(restype) is None and not callable(restype):
         raise TypeError("%s must be a type, a callable, or None" % what)
-    return getattr(restype, "_check_retval_", None)
 
 
 class PyCFuncPtrType(_CDataMeta):
@@ -80,7 +79,8 @@ class PyCFuncPtrType(_CDataMeta):
             info.argtypes = namespace["_argtypes_"]
         if "_restype_" in namespace:
             restype = namespace["_restype_"]
-            info.checker = check_restype(restype, "_restype_")
+            check_restype(restype, "_restype_")
+            info.checker = getattr(restype, "_check_retval_", None)
             info.restype = restype
         set_stginfo(cls, info)
         if not PURE:
@@ -118,12 +118,16 @@ def _state(func):
 
 
 def _new_instance(cls):
-    """A zeroed instance (GenericPyCData_new)."""
+    """A zeroed instance (GenericPyCData_new), with its state (made here, not on
+    first use by _state: the AttributeError that path raises is costly, and
+    programs bind thousands of functions)."""
     info = stginfo(cls)
     if info is None:
         raise TypeError("abstract class")
     info.flags |= DICTFLAG_FINAL
-    return raw.new_instance(cls)
+    self = raw.new_instance(cls)
+    self._fp_state_ = _FuncState()
+    return self
 
 
 def _forget_plan(func, state):
