@@ -2,6 +2,8 @@
 
     python benchmarks/importtime.py [--repeat N]
 
+    python benchmarks/importtime.py --program "import pyglet.gl" [--repeat N]
+
 Each run is a fresh interpreter; the report gives medians of the cumulative
 times of the top-level imports: CPython's `import ctypes`, and pyctypes'
 `import pyctypes; pyctypes.install(); import ctypes` (pyctypes, its binding,
@@ -9,6 +11,10 @@ pyctypes._ctypes and the stdlib ctypes package running on it), with the self
 time of each module of pyctypes.  Bytecode caches are written on the first
 run (PYTHONDONTWRITEBYTECODE is unset for the children), as an installed
 package has them.
+
+--program times a program's own start-up instead (wall time of the statement
+after interpreter start, pyctypes' install() included), e.g. a library whose
+import binds hundreds of functions and structures.
 """
 
 import argparse
@@ -38,9 +44,12 @@ def importtime(code, env):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--program", help="a statement whose start-up to time instead")
     args = parser.parse_args(argv)
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if args.program:
+        return program_startup(args.program, args.repeat, env)
     cpython, pyctypes, selves = [], [], collections.defaultdict(list)
     for _ in range(args.repeat):
         rows = importtime("import ctypes", env)
@@ -57,6 +66,23 @@ def main(argv=None):
     print("self time of each module on pyctypes:")
     for name, values in selves.items():
         print("  %-30s %6.2f ms" % (name, statistics.median(values) / 1000))
+
+
+def program_startup(statement, repeat, env):
+    timed = ("import time\nstart = time.perf_counter()\n%s%s\n"
+             "print(time.perf_counter() - start)")
+    ours = timed % ("import pyctypes; pyctypes.install()\n", statement)
+    theirs = timed % ("", statement)
+    cpython, pyctypes = [], []
+    for _ in range(repeat + 1):         # the first run writes the bytecode caches
+        for code, into in ((theirs, cpython), (ours, pyctypes)):
+            out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                 text=True, check=True).stdout
+            into.append(float(out.split()[-1]))
+    c, p = statistics.median(cpython[1:]) * 1e3, statistics.median(pyctypes[1:]) * 1e3
+    print("%s, medians of %d fresh interpreters:" % (statement, repeat))
+    print("  CPython's _ctypes: %.1f ms" % c)
+    print("  pyctypes:          %.1f ms  (%.2f x CPython)" % (p, p / c))
 
 
 if __name__ == "__main__":
