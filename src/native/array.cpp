@@ -1,5 +1,6 @@
 // array.cpp: ArrayBase, the native slots of arrays (int item get/set, __init__, iteration),
 // and ArrayIter, the iterator over an array's items.
+#include "construct.h"
 #include "fallback.h"
 #include "item.h"
 #include "module.h"
@@ -99,24 +100,36 @@ int array_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
     });
 }
 
-// CPython's Array_init: item i = args[i]; keywords are ignored.
+// CPython's Array_init: item i = args[i]; keywords are ignored.  plan is array_plan(self).
+void fill_items(PyObject *self, TypePlan *plan, PyObject *const *args, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = args[i];
+        if (i < plan->length && set_item(plan, self, i, value)) [[likely]] continue;
+        Ref index = check_new(PyLong_FromSsize_t(i));
+        call_fallback(Fallback::ArraySetItem, self, {index.get(), value});
+    }
+}
+
 int array_init(PyObject *self, PyObject *args, PyObject *kwargs) {
     return guard_int([&] {
         Py_ssize_t n = PyTuple_GET_SIZE(args);
         if (n == 0) return 0;
         TypePlan *plan = array_plan(self);
-        if (!plan) [[unlikely]] {
+        if (!plan) [[unlikely]]
             call_fallback_tuple(Fallback::ArrayInit, self, args, kwargs);
-            return 0;
-        }
-        for (Py_ssize_t i = 0; i < n; i++) {
-            PyObject *value = PyTuple_GET_ITEM(args, i);
-            if (i < plan->length && set_item(plan, self, i, value)) [[likely]] continue;
-            Ref index = check_new(PyLong_FromSsize_t(i));
-            call_fallback(Fallback::ArraySetItem, self, {index.get(), value});
-        }
+        else
+            fill_items(self, plan, tuple_items(args), n);
         return 0;
     });
+}
+
+// The same from construct_vectorcall (plan is plan_for(self)).
+void array_init_vector(PyObject *self, TypePlan *plan, PyObject *const *args, Py_ssize_t n) {
+    if (n == 0) return;
+    if (!(plan->kind == PlanKind::Array && plan->item)) [[unlikely]]
+        call_fallback_tuple(Fallback::ArrayInit, self, args_tuple(args, n).get(), nullptr);
+    else
+        fill_items(self, plan, args, n);
 }
 
 // ---------------------------------------------------------------- iteration
@@ -241,6 +254,7 @@ int init_array(PyObject *module) {
     return guard_int([&] {
         array_base.tp_base = CData_Type;
         if (PyType_Ready(&array_base) < 0) throw PyErrorSet{};
+        register_init(array_init, array_init_vector);
         if (PyType_Ready(&array_iter_type) < 0) throw PyErrorSet{};
         if (PyModule_AddType(module, &array_base) < 0) throw PyErrorSet{};
         return 0;

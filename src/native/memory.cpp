@@ -1,6 +1,7 @@
 // memory.cpp: the CData type (owned/borrowed blocks, keep-alive slots, buffer protocol),
 // at_address/view/resize/buffer_address, and the shared argument helpers.
 #include "memory.h"
+#include "construct.h"
 #include "fallback.h"
 #include "module.h"
 #include "plan.h"
@@ -71,25 +72,17 @@ CData *to_cdata(PyObject *o, const char *fname, const char *argname) {
 }
 
 // ---------------------------------------------------------------- type slots
-// A new zeroed instance owning size bytes.
-Ref new_owned(PyTypeObject *type, TypePlan *plan, Py_ssize_t size) {
-    Ref self = check_new(type->tp_alloc(type, 0));
-    CData *c = as_cdata(self.get());
-    c->b_plan = Py_XNewRef(reinterpret_cast<PyObject *>(plan));
-    c->b_ptr = size <= static_cast<Py_ssize_t>(sizeof c->b_value) && inline_is_aligned(c)
-                   ? c->b_value.bytes
-                   : alloc_block(size);
-    c->b_size = size;
-    c->b_needsfree = 1;
-    return self;
+// Whether cdata_new makes a plain new_owned instance of a class with this plan.
+// Not for a structure or union type that is not final yet (or abstract): the
+// Python level's __new__ checks it and makes it final, then comes back here.
+bool new_is_direct(PyTypeObject *type, const TypePlan *plan) noexcept {
+    return !(plan->is_record() && !(plan->type == type && plan->final));
 }
 
 PyObject *cdata_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     return guard([&] {
         TypePlan *plan = plan_of(type);
-        // A structure or union type that is not final yet (or abstract): the Python
-        // level's __new__ checks it and makes it final, then comes back here.
-        if (plan && plan->is_record() && !(plan->type == type && plan->final)) [[unlikely]]
+        if (plan && !new_is_direct(type, plan)) [[unlikely]]
             return call_fallback_tuple(Fallback::StructNew, reinterpret_cast<PyObject *>(type), args,
                                        kwargs).release();
         return new_owned(type, plan, plan ? plan->size : type_block_size(type)).release();
@@ -99,6 +92,7 @@ PyObject *cdata_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
 // Accepts and ignores any arguments, so that a Python subclass's __init__ may
 // call super().__init__(*args) (object.__init__ would reject them).
 int cdata_init(PyObject *, PyObject *, PyObject *) { return 0; }
+void cdata_init_vector(PyObject *, TypePlan *, PyObject *const *, Py_ssize_t) {}
 
 int cdata_traverse(PyObject *self, visitproc visit, void *arg) {
     CData *c = as_cdata(self);
@@ -407,6 +401,18 @@ Py_ssize_t type_block_size(PyTypeObject *cls) {
     return size;
 }
 
+Ref new_owned(PyTypeObject *cls, TypePlan *plan, Py_ssize_t size) {
+    Ref self = check_new(cls->tp_alloc(cls, 0));
+    CData *c = as_cdata(self.get());
+    c->b_plan = Py_XNewRef(reinterpret_cast<PyObject *>(plan));
+    c->b_ptr = size <= static_cast<Py_ssize_t>(sizeof c->b_value) && inline_is_aligned(c)
+                   ? c->b_value.bytes
+                   : alloc_block(size);
+    c->b_size = size;
+    c->b_needsfree = 1;
+    return self;
+}
+
 Ref cdata_view(PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index) {
     return cdata_view(plan_of(cls), cls, address, base, index);
 }
@@ -477,6 +483,8 @@ int init_memory(PyObject *module) {
         s_pep3118_attr = check(PyUnicode_InternFromString("_rawffi_pep3118_"));
         if (PyType_Ready(&cdata_type) < 0) throw PyErrorSet{};
         CData_Type = &cdata_type;
+        register_new(cdata_new, new_is_direct);
+        register_init(cdata_init, cdata_init_vector);
         if (PyModule_AddObjectRef(module, "CData", reinterpret_cast<PyObject *>(&cdata_type)) < 0)
             throw PyErrorSet{};
         if (PyModule_AddFunctions(module, memory_functions) < 0) throw PyErrorSet{};

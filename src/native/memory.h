@@ -41,6 +41,12 @@ static_assert(sizeof(CData) == 96, "instances must stay as small as CPython's (s
 // The CData type object (set by init_memory).
 extern PyTypeObject *CData_Type;
 
+struct TypePlan;
+// A new zeroed instance of cls (a CData subtype, not checked) owning size bytes;
+// plan (plan_of(cls), may be NULL) is recorded as the plan it was made with.
+// What CData's tp_new makes.  Throws PyErrorSet.
+Ref new_owned(PyTypeObject *cls, TypePlan *plan, Py_ssize_t size);
+
 inline bool is_cdata(PyObject *o) noexcept { return PyObject_TypeCheck(o, CData_Type); }
 inline CData *as_cdata(PyObject *o) noexcept { return reinterpret_cast<CData *>(o); }
 // Only for objects that passed is_cdata().
@@ -52,7 +58,6 @@ inline Py_ssize_t cdata_size(PyObject *o) noexcept { return as_cdata(o)->b_size;
 // size is cls._rawffi_size_.  Throws PyErrorSet.
 Ref cdata_view(PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index);
 // The same when the caller has plan_of(cls) at hand (may be NULL: no plan).
-struct TypePlan;
 Ref cdata_view(TypePlan *plan, PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index);
 
 // cls._rawffi_size_ (looked up through the MRO).  Throws PyErrorSet:

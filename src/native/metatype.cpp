@@ -1,7 +1,12 @@
 // metatype.cpp: CDataType, the native base of the ctypes metaclasses: `T * n` finds an
-// array type already made in the Python level's cache without running Python code.
+// array type already made in the Python level's cache without running Python code, and
+// planned classes are called through construct_vectorcall.
+#include "metatype.h"
+#include "construct.h"
 #include "fallback.h"
 #include "module.h"
+
+#include <cstddef>
 
 namespace rawffi {
 namespace {
@@ -65,6 +70,18 @@ PyMethodDef metatype_functions[] = {
 };
 
 }  // namespace
+
+void enable_construction(PyTypeObject *cls) noexcept {
+    PyTypeObject *meta = Py_TYPE(cls);
+    if (!(cls->tp_flags & Py_TPFLAGS_HEAPTYPE) || !PyType_IsSubtype(meta, &metatype) ||
+        meta->tp_vectorcall_offset != offsetof(PyTypeObject, tp_vectorcall))
+        return;
+    if (!(meta->tp_flags & Py_TPFLAGS_HAVE_VECTORCALL)) {
+        if (meta->tp_call != PyType_Type.tp_call) return;
+        meta->tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL;
+    }
+    cls->tp_vectorcall = construct_vectorcall;
+}
 
 int init_metatype(PyObject *module) {
     return guard_int([&] {

@@ -1,6 +1,7 @@
 // plan.cpp: the TypePlan type (made by the Python level, read by the fast slots) and plan_of.
 #include "plan.h"
 #include "memory.h"
+#include "metatype.h"
 #include "module.h"
 
 #include <cstring>
@@ -101,6 +102,8 @@ PyObject *plan_new(PyTypeObject *cls, PyObject *args, PyObject *kwargs) {
         p->kind = plan_kind;
         p->swapped = swapped;
         p->final = final;
+        if (plan_kind != PlanKind::FuncPtr && plan_kind != PlanKind::Other)
+            enable_construction(p->type);
         return self.release();
     });
 }

@@ -1,4 +1,5 @@
 // pointer.cpp: PointerBase, the native slots of pointers: __new__, int item get/set, contents, __init__.
+#include "construct.h"
 #include "fallback.h"
 #include "item.h"
 #include "keepalive.h"
@@ -10,10 +11,15 @@
 namespace rawffi {
 namespace {
 
+// A pointer plan with a target type.
+bool has_target(const TypePlan *plan) noexcept {
+    return plan && plan->kind == PlanKind::Pointer && plan->item;
+}
+
 // The pointer plan of self's type (with a target type), or NULL.
 TypePlan *pointer_plan(PyObject *self) noexcept {
     TypePlan *plan = plan_for(self);
-    return plan && plan->kind == PlanKind::Pointer && plan->item ? plan : nullptr;
+    return has_target(plan) ? plan : nullptr;
 }
 
 // The address the pointer holds; ValueError for NULL.
@@ -97,8 +103,7 @@ int set_contents_slot(PyObject *self, PyObject *value, void *) {
 // Python level's check first (it raises "Cannot create instance" for a
 // pointer type without a target).
 PyObject *pointer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    TypePlan *plan = plan_of(type);
-    if (!(plan && plan->kind == PlanKind::Pointer && plan->item)) [[unlikely]] {
+    if (!has_target(plan_of(type))) [[unlikely]] {
         PyObject *checked = guard([&] {
             return call_fallback_tuple(Fallback::PointerNew, reinterpret_cast<PyObject *>(type), args, kwargs)
                 .release();
@@ -110,21 +115,34 @@ PyObject *pointer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
 }
 
 // CPython's Pointer_init: at most one positional value; keywords are ignored.
+void init_target(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+    if (n > 1) [[unlikely]] {
+        PyErr_Format(PyExc_TypeError, "POINTER expected at most 1 argument, got %zd", n);
+        throw PyErrorSet{};
+    }
+    if (n == 1) set_contents(self, args[0]);
+}
+
 int pointer_init(PyObject *self, PyObject *args, PyObject *kwargs) {
     return guard_int([&] {
-        if (!pointer_plan(self)) [[unlikely]] {
+        if (!pointer_plan(self)) [[unlikely]]
             call_fallback_tuple(Fallback::PointerInit, self, args, kwargs);
-            return 0;
-        }
-        Py_ssize_t n = PyTuple_GET_SIZE(args);
-        if (n > 1) [[unlikely]] {
-            PyErr_Format(PyExc_TypeError, "POINTER expected at most 1 argument, got %zd", n);
-            throw PyErrorSet{};
-        }
-        if (n == 1) set_contents(self, PyTuple_GET_ITEM(args, 0));
+        else
+            init_target(self, tuple_items(args), PyTuple_GET_SIZE(args));
         return 0;
     });
 }
+
+// The same from construct_vectorcall (plan is plan_for(self)).
+void pointer_init_vector(PyObject *self, TypePlan *plan, PyObject *const *args, Py_ssize_t n) {
+    if (!has_target(plan)) [[unlikely]]
+        call_fallback_tuple(Fallback::PointerInit, self, args_tuple(args, n).get(), nullptr);
+    else
+        init_target(self, args, n);
+}
+
+// pointer_new makes a plain instance (CData's) for a pointer type with a target.
+bool new_is_direct(PyTypeObject *, const TypePlan *plan) noexcept { return has_target(plan); }
 
 PyGetSetDef pointer_getset[] = {
     {"contents", get_contents, set_contents_slot, "the object this pointer points to (read-write)", nullptr},
@@ -153,6 +171,8 @@ int init_pointer(PyObject *module) {
     return guard_int([&] {
         pointer_base.tp_base = CData_Type;
         if (PyType_Ready(&pointer_base) < 0) throw PyErrorSet{};
+        register_new(pointer_new, new_is_direct);
+        register_init(pointer_init, pointer_init_vector);
         if (PyModule_AddType(module, &pointer_base) < 0) throw PyErrorSet{};
         return 0;
     });

@@ -1,4 +1,5 @@
 // simple.cpp: SimpleBase, the native slots of simple types (_SimpleCData): `value` and __init__.
+#include "construct.h"
 #include "fallback.h"
 #include "keepalive.h"
 #include "module.h"
@@ -15,8 +16,8 @@ PyObject *get_value(PyObject *self, void *) {
 }
 
 // CPython's Simple_set_value: the code's setter, its keep-alive at index 0.
-void set_value(PyObject *self, PyObject *value) {
-    TypePlan *plan = plan_for(self);
+// plan is plan_for(self).
+void set_value(PyObject *self, TypePlan *plan, PyObject *value) {
     if (value && plan && plan->stores_values()) [[likely]] {
         Ref keep = check_new(plan->store(cdata_ptr(self), value));
         keep_ref(as_cdata(self), 0, std::move(keep));
@@ -27,27 +28,38 @@ void set_value(PyObject *self, PyObject *value) {
 
 int set_value_slot(PyObject *self, PyObject *value, void *) {
     return guard_int([&] {
-        set_value(self, value);
+        set_value(self, plan_for(self), value);
         return 0;
     });
 }
 
 // CPython's Simple_init: at most one positional value; keywords are ignored.
+// plan is plan_for(self) and stores values.
+void init_value(PyObject *self, TypePlan *plan, PyObject *const *args, Py_ssize_t n) {
+    if (n > 1) [[unlikely]] {
+        PyErr_Format(PyExc_TypeError, "__init__ expected at most 1 argument, got %zd", n);
+        throw PyErrorSet{};
+    }
+    if (n == 1) set_value(self, plan, args[0]);
+}
+
 int simple_init(PyObject *self, PyObject *args, PyObject *kwargs) {
     return guard_int([&] {
         TypePlan *plan = plan_for(self);
-        if (!plan || !plan->stores_values()) [[unlikely]] {
+        if (!plan || !plan->stores_values()) [[unlikely]]
             call_fallback_tuple(Fallback::SimpleInit, self, args, kwargs);
-            return 0;
-        }
-        Py_ssize_t n = PyTuple_GET_SIZE(args);
-        if (n > 1) [[unlikely]] {
-            PyErr_Format(PyExc_TypeError, "__init__ expected at most 1 argument, got %zd", n);
-            throw PyErrorSet{};
-        }
-        if (n == 1) set_value(self, PyTuple_GET_ITEM(args, 0));
+        else
+            init_value(self, plan, tuple_items(args), PyTuple_GET_SIZE(args));
         return 0;
     });
+}
+
+// The same from construct_vectorcall.
+void simple_init_vector(PyObject *self, TypePlan *plan, PyObject *const *args, Py_ssize_t n) {
+    if (!plan->stores_values()) [[unlikely]]
+        call_fallback_tuple(Fallback::SimpleInit, self, args_tuple(args, n).get(), nullptr);
+    else
+        init_value(self, plan, args, n);
 }
 
 PyGetSetDef simple_getset[] = {
@@ -73,6 +85,7 @@ int init_simple(PyObject *module) {
     return guard_int([&] {
         simple_base.tp_base = CData_Type;
         if (PyType_Ready(&simple_base) < 0) throw PyErrorSet{};
+        register_init(simple_init, simple_init_vector);
         if (PyModule_AddType(module, &simple_base) < 0) throw PyErrorSet{};
         return 0;
     });
