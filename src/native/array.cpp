@@ -254,7 +254,7 @@ int init_array(PyObject *module) {
     return guard_int([&] {
         array_base.tp_base = CData_Type;
         if (PyType_Ready(&array_base) < 0) throw PyErrorSet{};
-        register_init(array_init, array_init_vector);
+        register_construction(PlanKind::Array, array_base.tp_new, array_init, array_init_vector);
         if (PyType_Ready(&array_iter_type) < 0) throw PyErrorSet{};
         if (PyModule_AddType(module, &array_base) < 0) throw PyErrorSet{};
         return 0;

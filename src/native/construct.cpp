@@ -1,57 +1,17 @@
 // construct.cpp: construct_vectorcall, cls(*args) for planned ctypes classes without the
-// argument tuple, and the registry of the families' native __new__/__init__ it runs.
+// argument tuple, and the families' native __new__/__init__ it runs, by plan kind.
 #include "construct.h"
 #include "memory.h"
-
-#include <array>
 
 namespace rawffi {
 namespace {
 
-struct InitEntry {
-    initproc slot;
-    VectorInit init;
-};
-struct NewEntry {
-    newfunc slot;
-    NewIsDirect direct;
-};
-
-// A handful of families: scanned in order (simple types first, the commonest).
-constexpr size_t kMaxEntries = 8;
-std::array<InitEntry, kMaxEntries> g_inits{};
-std::array<NewEntry, kMaxEntries> g_news{};
-
-VectorInit vector_init_of(initproc slot) noexcept {
-    for (const InitEntry &e : g_inits) {
-        if (!e.slot) break;
-        if (e.slot == slot) return e.init;
-    }
-    return nullptr;
-}
-
-bool new_is_direct(PyTypeObject *cls, const TypePlan *plan) noexcept {
-    for (const NewEntry &e : g_news) {
-        if (!e.slot) break;
-        if (e.slot == cls->tp_new) return e.direct(cls, plan);
-    }
-    return false;
-}
-
-template <class Entry, class Slot, class Value>
-void add(std::array<Entry, kMaxEntries> &table, Slot slot, Value value) {
-    for (Entry &e : table) {
-        if (!e.slot || e.slot == slot) {
-            e = Entry{slot, value};
-            return;
-        }
-    }
-    Py_FatalError("pyctypes: construct.cpp's registry is full");
-}
+Construction g_families[static_cast<int>(PlanKind::Other) + 1];
 
 // What calling cls does without us: the metaclass's tp_call (type_call, or a
 // Python-level __call__) with a tuple and a dict made from the vector.
-PyObject *call_through_slot(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
+[[gnu::noinline, gnu::cold]] PyObject *call_through_slot(PyObject *cls, PyObject *const *args,
+                                                         Py_ssize_t nargs, PyObject *kwnames) {
     ternaryfunc call = Py_TYPE(cls)->tp_call;
     if (!call) [[unlikely]] {
         PyErr_Format(PyExc_TypeError, "'%.200s' object is not callable", Py_TYPE(cls)->tp_name);
@@ -73,10 +33,28 @@ PyObject *call_through_slot(PyObject *cls, PyObject *const *args, Py_ssize_t nar
     });
 }
 
+// type_call's steps for the family's slots: a new instance, then its __init__.
+PyObject *construct(PyTypeObject *cls, TypePlan *plan, PyObject *const *args, Py_ssize_t nargs) {
+    return guard([&] {
+        Ref self = new_owned(cls, plan, plan->size);
+        plan->construct->init(self.get(), plan, args, nargs);
+        return self.release();
+    });
+}
+
 }  // namespace
 
-void register_init(initproc slot, VectorInit init) { add(g_inits, slot, init); }
-void register_new(newfunc slot, NewIsDirect direct) { add(g_news, slot, direct); }
+void register_construction(PlanKind kind, newfunc new_slot, initproc init_slot, VectorInit init) {
+    g_families[static_cast<int>(kind)] = Construction{new_slot, init_slot, init};
+}
+
+const Construction *construction_for(const TypePlan *plan) noexcept {
+    const Construction &family = g_families[static_cast<int>(plan->kind)];
+    if (!family.init) return nullptr;
+    if (plan->is_record() && !plan->final) return nullptr;
+    if (plan->kind == PlanKind::Pointer && !plan->item) return nullptr;
+    return &family;
+}
 
 Ref args_tuple(PyObject *const *args, Py_ssize_t nargs) {
     Ref tuple = check_new(PyTuple_New(nargs));
@@ -88,17 +66,12 @@ PyObject *construct_vectorcall(PyObject *callable, PyObject *const *args, size_t
     auto *cls = reinterpret_cast<PyTypeObject *>(callable);
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     // type_call's own steps (tp_new, then tp_init of the new instance's type), when
-    // both are native slots and the metaclass calls its classes as type does
+    // both are the family's native slots and the metaclass calls its classes as type does
     if (!kwnames && Py_TYPE(callable)->tp_call == PyType_Type.tp_call) [[likely]] {
         TypePlan *plan = plan_of(cls);
-        VectorInit init = plan ? vector_init_of(cls->tp_init) : nullptr;
-        if (init && new_is_direct(cls, plan)) [[likely]] {
-            return guard([&] {
-                Ref self = new_owned(cls, plan, plan->size);
-                init(self.get(), plan, args, nargs);
-                return self.release();
-            });
-        }
+        const Construction *family = plan && plan->type == cls ? plan->construct : nullptr;
+        if (family && cls->tp_new == family->new_slot && cls->tp_init == family->init_slot) [[likely]]
+            return construct(cls, plan, args, nargs);
     }
     return call_through_slot(callable, args, nargs, kwnames);
 }

@@ -10,16 +10,24 @@ namespace rawffi {
 // the tuple args[0..nargs).  Throws PyErrorSet.
 using VectorInit = void (*)(PyObject *self, TypePlan *plan, PyObject *const *args, Py_ssize_t nargs);
 
-// Whether a native tp_new makes a plain zeroed instance (new_owned) for a class
-// with this plan, without looking at its arguments.
-using NewIsDirect = bool (*)(PyTypeObject *cls, const TypePlan *plan);
+// How instances of a family are made natively: its tp_new and tp_init slots (a class
+// whose slots differ has its own __new__/__init__) and its __init__ over a vector.
+struct Construction {
+    newfunc new_slot;
+    initproc init_slot;
+    VectorInit init;
+};
 
-// The families register their slots once, when the module is set up.
-void register_init(initproc slot, VectorInit init);
-void register_new(newfunc slot, NewIsDirect direct);
+// The families register theirs once, when the module is set up.
+void register_construction(PlanKind kind, newfunc new_slot, initproc init_slot, VectorInit init);
+
+// The construction of a plan's instances (TypePlan::construct), or NULL: only when
+// the family's tp_new makes a plain new_owned instance from the plan alone (a final
+// structure or union, a pointer with a target type, any array or simple type).
+const Construction *construction_for(const TypePlan *plan) noexcept;
 
 // The vectorcall of a planned class (PyTypeObject.tp_vectorcall).  Classes whose
-// __new__/__init__ are not the registered native ones, keyword arguments and
+// __new__/__init__ are not their family's native ones, keyword arguments and
 // metaclasses with their own __call__ take the metaclass's tp_call.
 PyObject *construct_vectorcall(PyObject *cls, PyObject *const *args, size_t nargsf, PyObject *kwnames);
 

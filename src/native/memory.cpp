@@ -1,7 +1,6 @@
 // memory.cpp: the CData type (owned/borrowed blocks, keep-alive slots, buffer protocol),
 // at_address/view/resize/buffer_address, and the shared argument helpers.
 #include "memory.h"
-#include "construct.h"
 #include "fallback.h"
 #include "module.h"
 #include "plan.h"
@@ -32,13 +31,13 @@ constexpr Py_ssize_t kAlign = alignof(InlineStorage);
 char *alloc_block(Py_ssize_t size) {
     if (size > PY_SSIZE_T_MAX - kAlign) [[unlikely]] throw std::bad_alloc();
     size_t n = size == 0 ? kAlign : (static_cast<size_t>(size) + kAlign - 1) & ~static_cast<size_t>(kAlign - 1);
-    void *p = PyMem_Calloc(n, 1);
+    void *p = PyMem_Malloc(n);     // and memset: glibc's calloc costs more for large blocks
     if (!p) [[unlikely]] throw std::bad_alloc();
     if (reinterpret_cast<uintptr_t>(p) % kAlign != 0) [[unlikely]] {
         PyMem_Free(p);
         raise(PyExc_SystemError, "the memory allocator returned a block that is not 16-aligned");
     }
-    return static_cast<char *>(p);
+    return static_cast<char *>(std::memset(p, 0, n));
 }
 
 void free_block(CData *c) noexcept {
@@ -92,7 +91,6 @@ PyObject *cdata_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
 // Accepts and ignores any arguments, so that a Python subclass's __init__ may
 // call super().__init__(*args) (object.__init__ would reject them).
 int cdata_init(PyObject *, PyObject *, PyObject *) { return 0; }
-void cdata_init_vector(PyObject *, TypePlan *, PyObject *const *, Py_ssize_t) {}
 
 int cdata_traverse(PyObject *self, visitproc visit, void *arg) {
     CData *c = as_cdata(self);
@@ -112,8 +110,11 @@ int cdata_clear(PyObject *self) {
 
 void cdata_dealloc(PyObject *self) {
     PyObject_GC_UnTrack(self);
-    cdata_clear(self);
-    free_block(as_cdata(self));
+    CData *c = as_cdata(self);
+    if (c->b_needsfree && !c->uses_inline()) PyMem_Free(c->b_ptr);
+    // Nothing reaches self any more (untracked, no references left): its own
+    // references are dropped as they are, after the memory is given back.
+    Ref base = Ref::steal(c->b_base), objects = Ref::steal(c->b_objects), plan = Ref::steal(c->b_plan);
     Py_TYPE(self)->tp_free(self);
 }
 
@@ -483,8 +484,6 @@ int init_memory(PyObject *module) {
         s_pep3118_attr = check(PyUnicode_InternFromString("_rawffi_pep3118_"));
         if (PyType_Ready(&cdata_type) < 0) throw PyErrorSet{};
         CData_Type = &cdata_type;
-        register_new(cdata_new, new_is_direct);
-        register_init(cdata_init, cdata_init_vector);
         if (PyModule_AddObjectRef(module, "CData", reinterpret_cast<PyObject *>(&cdata_type)) < 0)
             throw PyErrorSet{};
         if (PyModule_AddFunctions(module, memory_functions) < 0) throw PyErrorSet{};

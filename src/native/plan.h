@@ -31,6 +31,7 @@ struct TypePlan {
     const CodeInfo *code;   // simple types: the type code's row (NULL for 'v': no native row)
     PyObject *(*load)(const void *p) noexcept;               // code's load in this byte order
     PyObject *(*store)(void *p, PyObject *value) noexcept;   // code's store in this byte order
+    const struct Construction *construct;  // how cls(*args) runs natively (construct.h), or NULL
     Py_ssize_t size;
     Py_ssize_t align;
     Py_ssize_t length;      // array length / number of fields; 0: instances keep no dict

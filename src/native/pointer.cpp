@@ -141,9 +141,6 @@ void pointer_init_vector(PyObject *self, TypePlan *plan, PyObject *const *args, 
         init_target(self, args, n);
 }
 
-// pointer_new makes a plain instance (CData's) for a pointer type with a target.
-bool new_is_direct(PyTypeObject *, const TypePlan *plan) noexcept { return has_target(plan); }
-
 PyGetSetDef pointer_getset[] = {
     {"contents", get_contents, set_contents_slot, "the object this pointer points to (read-write)", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
@@ -171,8 +168,7 @@ int init_pointer(PyObject *module) {
     return guard_int([&] {
         pointer_base.tp_base = CData_Type;
         if (PyType_Ready(&pointer_base) < 0) throw PyErrorSet{};
-        register_new(pointer_new, new_is_direct);
-        register_init(pointer_init, pointer_init_vector);
+        register_construction(PlanKind::Pointer, pointer_new, pointer_init, pointer_init_vector);
         if (PyModule_AddType(module, &pointer_base) < 0) throw PyErrorSet{};
         return 0;
     });

@@ -85,7 +85,8 @@ int init_simple(PyObject *module) {
     return guard_int([&] {
         simple_base.tp_base = CData_Type;
         if (PyType_Ready(&simple_base) < 0) throw PyErrorSet{};
-        register_init(simple_init, simple_init_vector);
+        for (PlanKind kind : {PlanKind::Simple, PlanKind::SimpleSubclass})
+            register_construction(kind, simple_base.tp_new, simple_init, simple_init_vector);
         if (PyModule_AddType(module, &simple_base) < 0) throw PyErrorSet{};
         return 0;
     });

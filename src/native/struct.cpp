@@ -74,7 +74,8 @@ int init_struct(PyObject *module) {
     return guard_int([&] {
         struct_base.tp_base = CData_Type;
         if (PyType_Ready(&struct_base) < 0) throw PyErrorSet{};
-        register_init(struct_init, struct_init_vector);
+        for (PlanKind kind : {PlanKind::Struct, PlanKind::Union})
+            register_construction(kind, struct_base.tp_new, struct_init, struct_init_vector);
         if (PyModule_AddType(module, &struct_base) < 0) throw PyErrorSet{};
         return 0;
     });
