@@ -998,3 +998,73 @@ def test_construct_vectorcall_enabled():
     have_vectorcall = 1 << 11
     for cls in (P.c_int, P.Structure, P.c_int * 2, P.POINTER(P.c_int)):
         assert bool(type(cls).__flags__ & have_vectorcall) is not PURE
+
+
+# ---------------------------------------------------------------- reads with a short path
+
+def test_reads_of_classes_with_mixins():
+    """Field, item and contents reads check what the instance is (its MRO usually
+    ends in the native base, checked first): classes with mixins before and after
+    the ctypes base read the same as on CPython."""
+    class Mixin:
+        def extra(self):
+            return "extra"
+
+    def mixins(ct):
+        Vec = record_types(ct)[0]
+
+        class After(Vec, Mixin):
+            pass
+
+        class Before(Mixin, Vec):
+            pass
+
+        class IntAfter(ct.c_int, Mixin):
+            pass
+
+        class ArrAfter(ct.c_int * 3, Mixin):
+            pass
+
+        class PAfter(ct.POINTER(ct.c_int), Mixin):
+            pass
+        x = IntAfter(7)
+        p = PAfter(ct.c_int(8))
+        a = ArrAfter(1, 2, 3)
+        return (After(1, 2, 3).y, Before(4, 5, 6).z, After(1).extra(), x.value, a[2], a[-1],
+                outcome(lambda: a[3]), p[0], p.contents.value, Vec.x.__get__(After(9)),
+                outcome(lambda: Vec.x.__get__(Mixin())))
+    both(mixins)
+
+
+def test_reads_on_the_edges():
+    """The short paths of p[i], a[i], fields and contents, and where they hand over."""
+    def pointer_reads(ct):
+        a = (ct.c_int * 4)(1, 2, 3, 4)
+        p = ct.cast(a, ct.POINTER(ct.c_int))
+        null = ct.POINTER(ct.c_int)()
+        ps = ct.pointer(record_types(ct)[0](1, 2, 3))
+        return [outcome(f) for f in (
+            lambda: p[3], lambda: p[-0], lambda: p[True], lambda: p[Index(1)],
+            lambda: null[0], lambda: null[2**64], lambda: null["x"], lambda: null.contents,
+            lambda: ps[0].y, lambda: ps.contents.z, lambda: ps.contents._b_base_ is ps,
+            lambda: ct.pointer(ct.c_char_p(b"s"))[0], lambda: ct.pointer(ct.c_char(b"c")).contents.value)]
+
+    def array_reads(ct):
+        a = (ct.c_double * 3)(1, 2, 3)
+        s = (record_types(ct)[0] * 2)()
+        return [outcome(f) for f in (
+            lambda: a[0], lambda: a[-3], lambda: a[-4], lambda: a[3], lambda: a[2**63],
+            lambda: a[-2**63], lambda: a[Index(1)], lambda: a[False], lambda: s[1].x,
+            lambda: s[-1]._b_base_ is s, lambda: (ct.c_char * 2)(b"a", b"b")[1],
+            lambda: (ct.c_wchar * 2)("a", "b")[-1])]
+
+    def field_reads(ct):
+        Vec, Rec, U = record_types(ct)
+        r = Rec(3, b"name", Vec(1, 2, 3), b"tag", 5, 6)
+        u = U(7)
+        return [outcome(f) for f in (
+            lambda: r.n, lambda: r.name, lambda: r.v.y, lambda: bytes(r.tag), lambda: r.flags,
+            lambda: r.more, lambda: bool(r.p), lambda: r.b, lambda: u.i, lambda: u.d == U(d=1.5).d,
+            lambda: Rec.n.__get__(u), lambda: Rec.n.__get__(None, Rec) is Rec.__dict__["n"])]
+    for fn in (pointer_reads, array_reads, field_reads):
+        both(fn)

@@ -9,10 +9,8 @@
 namespace rawffi {
 namespace {
 
-PyObject *array_subscript(PyObject *self, PyObject *index);
-
 // The array plan of self's type, or NULL (the Python level then does the work).
-TypePlan *array_plan(PyObject *self) noexcept {
+inline TypePlan *array_plan(PyObject *self) noexcept {
     TypePlan *plan = plan_for(self);
     return plan && plan->kind == PlanKind::Array && plan->item ? plan : nullptr;
 }
@@ -39,7 +37,7 @@ bool set_item(TypePlan *plan, PyObject *self, Py_ssize_t i, PyObject *value) {
 
 bool is_index(PyObject *o) noexcept { return PyLong_CheckExact(o) || PyIndex_Check(o); }
 
-PyObject *array_subscript(PyObject *self, PyObject *index) {
+[[gnu::noinline]] PyObject *subscript_general(PyObject *self, PyObject *index) {
     return guard([&] {
         TypePlan *plan = array_plan(self);
         if (plan && is_index(index)) [[likely]] {
@@ -48,6 +46,20 @@ PyObject *array_subscript(PyObject *self, PyObject *index) {
         }
         return call_fallback(Fallback::ArrayGetItem, self, {index}).release();
     });
+}
+
+// a[i]: an item that converts to a Python value, at an exact int index in range,
+// is read here; everything else (and every error) in subscript_general.
+PyObject *array_subscript(PyObject *self, PyObject *index) {
+    TypePlan *plan = array_plan(self);
+    Py_ssize_t i;
+    if (plan && exact_index(index, &i)) [[likely]] {
+        if (i < 0) i += plan->length;
+        TypePlan *item_plan = item_plan_of(plan);
+        if (i >= 0 && i < plan->length && item_plan && item_plan->converts()) [[likely]]
+            return item_plan->load(as_cdata(self)->b_ptr + i * plan->itemsize);
+    }
+    return subscript_general(self, index);
 }
 
 PyObject *array_item(PyObject *self, Py_ssize_t i) {

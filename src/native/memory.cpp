@@ -418,16 +418,32 @@ Ref cdata_view(PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t inde
     return cdata_view(plan_of(cls), cls, address, base, index);
 }
 
-Ref cdata_view(TypePlan *plan, PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index) {
-    Py_ssize_t size = plan ? plan->size : type_block_size(cls);
-    Ref self = check_new(cls->tp_alloc(cls, 0));
-    CData *c = as_cdata(self.get());
+namespace {
+
+// A zeroed instance from tp_alloc (b_needsfree is 0) made a view.
+void make_view(PyObject *self, TypePlan *plan, Py_ssize_t size, void *address, PyObject *base,
+               Py_ssize_t index) noexcept {
+    CData *c = as_cdata(self);
     c->b_plan = Py_XNewRef(reinterpret_cast<PyObject *>(plan));
     c->b_ptr = static_cast<char *>(address);
     c->b_size = size;
-    c->b_needsfree = 0;
     c->b_base = Py_XNewRef(base);
     c->b_index = index;
+}
+
+}  // namespace
+
+Ref cdata_view(TypePlan *plan, PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index) {
+    Py_ssize_t size = plan ? plan->size : type_block_size(cls);
+    Ref self = check_new(cls->tp_alloc(cls, 0));
+    make_view(self.get(), plan, size, address, base, index);
+    return self;
+}
+
+PyObject *new_view(TypePlan *plan, PyTypeObject *cls, void *address, PyObject *base,
+                   Py_ssize_t index) noexcept {
+    PyObject *self = cls->tp_alloc(cls, 0);
+    if (self) [[likely]] make_view(self, plan, plan->size, address, base, index);
     return self;
 }
 

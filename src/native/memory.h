@@ -47,7 +47,19 @@ struct TypePlan;
 // What CData's tp_new makes.  Throws PyErrorSet.
 Ref new_owned(PyTypeObject *cls, TypePlan *plan, Py_ssize_t size);
 
-inline bool is_cdata(PyObject *o) noexcept { return PyObject_TypeCheck(o, CData_Type); }
+// PyObject_TypeCheck(o, CData_Type).  A ctypes class's MRO ends (..., CData, object):
+// that is checked first, without a call; PyType_IsSubtype's scan of the MRO decides
+// the rest (mixins after the ctypes base, ...).
+inline bool is_cdata(PyObject *o) noexcept {
+    PyTypeObject *type = Py_TYPE(o);
+    if (type == CData_Type) return true;
+    if (PyObject *mro = type->tp_mro) [[likely]] {
+        Py_ssize_t n = PyTuple_GET_SIZE(mro);
+        if (n >= 2 && PyTuple_GET_ITEM(mro, n - 2) == reinterpret_cast<PyObject *>(CData_Type)) [[likely]]
+            return true;
+    }
+    return PyType_IsSubtype(type, CData_Type);
+}
 inline CData *as_cdata(PyObject *o) noexcept { return reinterpret_cast<CData *>(o); }
 // Only for objects that passed is_cdata().
 inline void *cdata_ptr(PyObject *o) noexcept { return as_cdata(o)->b_ptr; }
@@ -59,6 +71,10 @@ inline Py_ssize_t cdata_size(PyObject *o) noexcept { return as_cdata(o)->b_size;
 Ref cdata_view(PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index);
 // The same when the caller has plan_of(cls) at hand (may be NULL: no plan).
 Ref cdata_view(TypePlan *plan, PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index);
+// The same for a plan that is not NULL, as a C-API call: a new reference, or NULL
+// with the error set.
+PyObject *new_view(TypePlan *plan, PyTypeObject *cls, void *address, PyObject *base,
+                   Py_ssize_t index) noexcept;
 
 // cls._rawffi_size_ (looked up through the MRO).  Throws PyErrorSet:
 // TypeError("abstract class") when missing, TypeError when not an int,

@@ -17,15 +17,21 @@ bool has_target(const TypePlan *plan) noexcept {
 }
 
 // The pointer plan of self's type (with a target type), or NULL.
-TypePlan *pointer_plan(PyObject *self) noexcept {
+inline TypePlan *pointer_plan(PyObject *self) noexcept {
     TypePlan *plan = plan_for(self);
     return has_target(plan) ? plan : nullptr;
 }
 
-// The address the pointer holds; ValueError for NULL.
-char *target(PyObject *self) {
+// The address the pointer holds.
+inline char *held_address(PyObject *self) noexcept {
     char *address;
     std::memcpy(&address, cdata_ptr(self), sizeof address);
+    return address;
+}
+
+// The address the pointer holds; ValueError for NULL.
+char *target(PyObject *self) {
+    char *address = held_address(self);
     if (!address) [[unlikely]] raise(PyExc_ValueError, "NULL pointer access");
     return address;
 }
@@ -38,7 +44,7 @@ Py_ssize_t to_index(PyObject *index) {
     return i;
 }
 
-PyObject *pointer_subscript(PyObject *self, PyObject *index) {
+[[gnu::noinline]] PyObject *subscript_general(PyObject *self, PyObject *index) {
     return guard([&] {
         TypePlan *plan = pointer_plan(self);
         TypePlan *item_plan = plan ? item_plan_of(plan) : nullptr;
@@ -50,6 +56,18 @@ PyObject *pointer_subscript(PyObject *self, PyObject *index) {
         }
         return call_fallback(Fallback::PointerGetItem, self, {index}).release();
     });
+}
+
+// p[i]: an item that converts to a Python value, at an exact int index of a
+// non-NULL pointer, is read here; everything else in subscript_general.
+PyObject *pointer_subscript(PyObject *self, PyObject *index) {
+    TypePlan *plan = pointer_plan(self);
+    TypePlan *item_plan = plan ? item_plan_of(plan) : nullptr;
+    Py_ssize_t i;
+    if (item_plan && item_plan->converts() && exact_index(index, &i)) [[likely]] {
+        if (char *address = held_address(self)) [[likely]] return item_plan->load(address + i * item_plan->size);
+    }
+    return subscript_general(self, index);
 }
 
 int pointer_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
@@ -71,12 +89,23 @@ int pointer_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
     });
 }
 
-PyObject *get_contents(PyObject *self, void *) {
+[[gnu::noinline]] PyObject *contents_general(PyObject *self, TypePlan *plan) {
     return guard([&] {
-        TypePlan *plan = pointer_plan(self);
         if (!plan) [[unlikely]] return fallback_get(Fallback::PointerContents, self).release();
         return cdata_view(item_plan_of(plan), plan->item, target(self), self, 0).release();
     });
+}
+
+// p.contents: a view of the target (a new instance each time, as CPython makes it);
+// a NULL pointer, an item type without a plan, no plan: contents_general.
+PyObject *get_contents(PyObject *self, void *) {
+    TypePlan *plan = pointer_plan(self);
+    if (plan) [[likely]] {
+        char *address = held_address(self);
+        TypePlan *item_plan = item_plan_of(plan);
+        if (address && item_plan) [[likely]] return new_view(item_plan, plan->item, address, self, 0);
+    }
+    return contents_general(self, plan);
 }
 
 // CPython's Pointer_set_contents: point to value, keeping it (key "1") and what

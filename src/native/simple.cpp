@@ -8,11 +8,15 @@
 namespace rawffi {
 namespace {
 
+[[gnu::noinline]] PyObject *get_value_general(PyObject *self) {
+    return guard([&] { return fallback_get(Fallback::SimpleValue, self).release(); });
+}
+
 PyObject *get_value(PyObject *self, void *) {
     TypePlan *plan = plan_for(self);
     if (plan && plan->stores_values()) [[likely]]
         return plan->load(cdata_ptr(self));
-    return guard([&] { return fallback_get(Fallback::SimpleValue, self).release(); });
+    return get_value_general(self);
 }
 
 // CPython's Simple_set_value: the code's setter, its keep-alive at index 0.
