@@ -1068,3 +1068,48 @@ def test_reads_on_the_edges():
             lambda: Rec.n.__get__(u), lambda: Rec.n.__get__(None, Rec) is Rec.__dict__["n"])]
     for fn in (pointer_reads, array_reads, field_reads):
         both(fn)
+
+
+def test_value_and_contents_descriptors():
+    """`value` and `contents` are native descriptors outside PURE mode: read, written
+    and checked as CPython's getset descriptors of _SimpleCData and _Pointer."""
+    class Mixin:
+        pass
+
+    def through_classes(ct):
+        class Before(Mixin, ct.c_int):
+            pass
+
+        class Deeper(ct.c_int):
+            pass
+
+        class DeeperP(ct.POINTER(ct.c_int)):
+            pass
+        b, d = Before(3), Deeper(4)
+        b.value += 1
+        p = DeeperP(d)
+        p.contents = b
+        return b.value, d.value, p.contents.value, p[0], Deeper.value is ct._SimpleCData.value, \
+            outcome(lambda: delattr(b, "value")), outcome(lambda: delattr(p, "contents"))
+    both(through_classes)
+
+    if PURE:
+        return      # properties of the Python level there
+
+    def introspection(ct):
+        value, contents = ct._SimpleCData.__dict__["value"], ct._Pointer.__dict__["contents"]
+        results = []
+        for d in (value, contents):
+            results += [repr(d), d.__name__, d.__qualname__, d.__objclass__.__name__, d.__doc__]
+        return results
+    both(introspection)
+
+    def misapplied(ct):
+        value, contents = ct._SimpleCData.__dict__["value"], ct._Pointer.__dict__["contents"]
+        x = ct.c_int(1)
+        return [outcome(f) for f in (
+            lambda: value.__get__(5), lambda: value.__get__(None, int) is value,
+            lambda: value.__set__(5, 1), lambda: value.__delete__(5), lambda: contents.__get__(x),
+            lambda: contents.__set__(x, x), lambda: value.__get__(ct.pointer(x)),
+            lambda: value.__get__(x, int), lambda: contents.__get__(None, None))]
+    both(misapplied)

@@ -29,7 +29,7 @@ struct TypePlan {
     PyObject *init;         // owned: struct/union: tuple of the (name, field) pairs __init__
                             // fills positionally, or NULL
     const CodeInfo *code;   // simple types: the type code's row (NULL for 'v': no native row)
-    PyObject *(*load)(const void *p) noexcept;               // code's load in this byte order
+    PyObject *(*load)(const void *p);                        // code's load in this byte order
     PyObject *(*store)(void *p, PyObject *value) noexcept;   // code's store in this byte order
     const struct Construction *construct;  // how cls(*args) runs natively (construct.h), or NULL
     Py_ssize_t size;

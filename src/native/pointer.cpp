@@ -1,4 +1,5 @@
 // pointer.cpp: PointerBase, the native slots of pointers: __new__, int item get/set, contents, __init__.
+#include "attribute.h"
 #include "construct.h"
 #include "fallback.h"
 #include "item.h"
@@ -170,10 +171,8 @@ void pointer_init_vector(PyObject *self, TypePlan *plan, PyObject *const *args, 
         init_target(self, args, n);
 }
 
-PyGetSetDef pointer_getset[] = {
-    {"contents", get_contents, set_contents_slot, "the object this pointer points to (read-write)", nullptr},
-    {nullptr, nullptr, nullptr, nullptr, nullptr},
-};
+constexpr AttributeDef kContents = {"contents", "the object this pointer points to (read-write)",
+                                     get_contents, set_contents_slot, &BoundClasses::pointer};
 
 PyMappingMethods pointer_as_mapping = {nullptr, pointer_subscript, pointer_ass_subscript};
 
@@ -185,7 +184,6 @@ PyTypeObject pointer_base = [] {
     t.tp_as_mapping = &pointer_as_mapping;
     t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
     t.tp_doc = "Native slots of pointers: int item get/set, contents, __init__ (read from the type's plan).";
-    t.tp_getset = pointer_getset;
     t.tp_init = pointer_init;
     t.tp_new = pointer_new;
     return t;
@@ -197,6 +195,7 @@ int init_pointer(PyObject *module) {
     return guard_int([&] {
         pointer_base.tp_base = CData_Type;
         if (PyType_Ready(&pointer_base) < 0) throw PyErrorSet{};
+        add_attribute(&pointer_base, kContents);
         register_construction(PlanKind::Pointer, pointer_new, pointer_init, pointer_init_vector);
         if (PyModule_AddType(module, &pointer_base) < 0) throw PyErrorSet{};
         return 0;

@@ -1,4 +1,5 @@
 // simple.cpp: SimpleBase, the native slots of simple types (_SimpleCData): `value` and __init__.
+#include "attribute.h"
 #include "construct.h"
 #include "fallback.h"
 #include "keepalive.h"
@@ -9,12 +10,16 @@ namespace rawffi {
 namespace {
 
 [[gnu::noinline]] PyObject *get_value_general(PyObject *self) {
+    TypePlan *plan = plan_of(Py_TYPE(self));
+    if (plan && plan->stores_values()) [[likely]] return plan->load(cdata_ptr(self));
     return guard([&] { return fallback_get(Fallback::SimpleValue, self).release(); });
 }
 
+// x.value: the plan the instance was made with when it is current (plan_for's
+// first step), else get_value_general.
 PyObject *get_value(PyObject *self, void *) {
-    TypePlan *plan = plan_for(self);
-    if (plan && plan->stores_values()) [[likely]]
+    auto *plan = reinterpret_cast<TypePlan *>(as_cdata(self)->b_plan);
+    if (plan && plan->type == Py_TYPE(self) && !plan->retired && plan->stores_values()) [[likely]]
         return plan->load(cdata_ptr(self));
     return get_value_general(self);
 }
@@ -66,10 +71,8 @@ void simple_init_vector(PyObject *self, TypePlan *plan, PyObject *const *args, P
         init_value(self, plan, args, n);
 }
 
-PyGetSetDef simple_getset[] = {
-    {"value", get_value, set_value_slot, "current value", nullptr},
-    {nullptr, nullptr, nullptr, nullptr, nullptr},
-};
+constexpr AttributeDef kValue = {"value", "current value", get_value, set_value_slot,
+                                  &BoundClasses::simple};
 
 PyTypeObject simple_base = [] {
     PyTypeObject t{};
@@ -78,7 +81,6 @@ PyTypeObject simple_base = [] {
     t.tp_basicsize = sizeof(CData);
     t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
     t.tp_doc = "Native slots of simple types: value, __init__ (read from the type's plan).";
-    t.tp_getset = simple_getset;
     t.tp_init = simple_init;
     return t;
 }();
@@ -89,6 +91,7 @@ int init_simple(PyObject *module) {
     return guard_int([&] {
         simple_base.tp_base = CData_Type;
         if (PyType_Ready(&simple_base) < 0) throw PyErrorSet{};
+        add_attribute(&simple_base, kValue);
         for (PlanKind kind : {PlanKind::Simple, PlanKind::SimpleSubclass})
             register_construction(kind, simple_base.tp_new, simple_init, simple_init_vector);
         if (PyModule_AddType(module, &simple_base) < 0) throw PyErrorSet{};
