@@ -807,7 +807,7 @@ def test_pointer_new():
 
 def test_instances_release_their_type():
     """Freeing an instance releases its class once, whichever family and
-    however deep the subclass (the family classes' dealloc_directly)."""
+    however deep the subclass."""
     class S(P.Structure):
         _fields_ = [("a", P.c_int)]
 
@@ -836,16 +836,6 @@ def test_instances_release_their_type():
         gc.collect()
         assert sys.getrefcount(cls) == before, cls
     assert finalized.count(7) == 1001
-
-
-def test_dealloc_directly_refuses_classes_that_add_state():
-    from pyctypes import _rawffi as raw
-    with pytest.raises(TypeError):
-        raw.dealloc_directly(P.c_int)           # adds __dict__ and __weakref__
-    with pytest.raises(TypeError):
-        raw.dealloc_directly(P.CFUNCTYPE(None))  # its native base has its own dealloc
-    with pytest.raises(TypeError):
-        raw.dealloc_directly(int)
 
 
 # ---------------------------------------------------------------- construction (vectorcall)
@@ -1113,3 +1103,36 @@ def test_value_and_contents_descriptors():
             lambda: contents.__set__(x, x), lambda: value.__get__(ct.pointer(x)),
             lambda: value.__get__(x, int), lambda: contents.__get__(None, None))]
     both(misapplied)
+
+
+def test_cycles_through_instances_are_collected():
+    """The native base is not a GC type (as CPython's _CData is not); every ctypes
+    class is, and cycles through an instance's dict, _objects or _b_base_ are
+    collected."""
+    import weakref
+
+    def cycles(ct):
+        class N(ct.Structure):
+            _fields_ = [("o", ct.py_object), ("n", ct.c_int)]
+        results = []
+        for make in (lambda: ct.c_int(1), lambda: N(), lambda: (ct.c_int * 2)(),
+                     lambda: ct.pointer(ct.c_int(2)), lambda: ct.pointer(ct.c_int(3)).contents):
+            obj = make()
+            results.append(gc.is_tracked(obj))
+            obj.cycle = obj
+            ref = weakref.ref(obj)
+            del obj
+            gc.collect()
+            results.append(ref() is None)
+        n = N()
+        n.o = n                     # through _objects
+        ref = weakref.ref(n)
+        del n
+        x = ct.c_int(4)
+        p = ct.pointer(x)
+        x.back = p                  # x -> dict -> p -> _objects -> x
+        ref2 = weakref.ref(p)
+        del x, p
+        gc.collect()
+        return results, ref() is None, ref2() is None
+    both(cycles)

@@ -108,23 +108,19 @@ int cdata_clear(PyObject *self) {
     return 0;
 }
 
+// CData is not a GC type, as CPython's _CData is not: the Python classes of
+// the families and every ctypes class are (all heap types are), and their
+// subtype_dealloc untracks the instance, then reaches this dealloc without
+// tracking it again (it does that only for a GC base).  Instances of the
+// native types themselves are never tracked.  (FuncPtr, a GC type, untracks
+// its own before calling this.)
 void cdata_dealloc(PyObject *self) {
-    PyObject_GC_UnTrack(self);
     CData *c = as_cdata(self);
     if (c->b_needsfree && !c->uses_inline()) PyMem_Free(c->b_ptr);
     // Nothing reaches self any more (untracked, no references left): its own
     // references are dropped as they are, after the memory is given back.
     Ref base = Ref::steal(c->b_base), objects = Ref::steal(c->b_objects), plan = Ref::steal(c->b_plan);
     Py_TYPE(self)->tp_free(self);
-}
-
-// The dealloc of a Python-level family class (see fn_dealloc_directly).  A
-// heap type's subtype_dealloc leaves the type's reference to the first base
-// that is itself a heap type, as here: release it after the instance.
-void family_dealloc(PyObject *self) {
-    PyTypeObject *type = Py_TYPE(self);
-    cdata_dealloc(self);
-    Py_DECREF(type);
 }
 
 // ---------------------------------------------------------------- buffer protocol
@@ -258,7 +254,7 @@ PyTypeObject cdata_type = [] {
     t.tp_basicsize = sizeof(CData);
     t.tp_dealloc = cdata_dealloc;
     t.tp_as_buffer = &cdata_as_buffer;
-    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC;
+    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;   // not GC: see cdata_dealloc
     t.tp_doc = "Base type of every ctypes instance: a memory block and its keep-alives.";
     t.tp_traverse = cdata_traverse;
     t.tp_clear = cdata_clear;
@@ -266,7 +262,7 @@ PyTypeObject cdata_type = [] {
     t.tp_init = cdata_init;
     t.tp_alloc = PyType_GenericAlloc;
     t.tp_new = cdata_new;
-    t.tp_free = PyObject_GC_Del;
+    t.tp_free = PyObject_Free;
     return t;
 }();
 
@@ -288,30 +284,6 @@ PyObject *fn_new_instance(PyObject *, PyObject *cls) {
         PyTypeObject *type = to_cdata_type(cls, "new_instance");
         Ref empty = check_new(PyTuple_New(0));
         return check_new(cdata_new(type, empty.get(), nullptr)).release();
-    });
-}
-
-// dealloc_directly(cls): instances of cls's subclasses are freed by CData's
-// dealloc as soon as their subtype_dealloc reaches cls, instead of passing
-// through cls and its Python bases, which add nothing to free: what the
-// instances of CPython's C family types (_SimpleCData, Structure, ...) cost.
-// Only for a Python class adding no __dict__, __weakref__, slots or finalizer.
-PyObject *fn_dealloc_directly(PyObject *, PyObject *cls) {
-    return guard([&] {
-        PyTypeObject *type = to_cdata_type(cls, "dealloc_directly");
-        bool adds_nothing = type->tp_dictoffset == 0 && type->tp_weaklistoffset == 0 &&
-                            Py_SIZE(type) == 0 && !type->tp_finalize && !type->tp_del;
-        if (!(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || !adds_nothing)
-            raise(PyExc_TypeError, "dealloc_directly() needs a Python class adding no "
-                                   "__dict__, __weakref__, slots or finalizer");
-        // The native type its layout comes from must be freed by CData's dealloc.
-        PyTypeObject *native = type->tp_base;
-        while (native && (native->tp_flags & Py_TPFLAGS_HEAPTYPE)) native = native->tp_base;
-        if (!native || native->tp_dealloc != cdata_dealloc)
-            raise(PyExc_TypeError, "dealloc_directly() needs a class whose native base is freed "
-                                   "by CData's dealloc");
-        type->tp_dealloc = family_dealloc;
-        Py_RETURN_NONE;
     });
 }
 
@@ -372,9 +344,6 @@ PyObject *fn_buffer_address(PyObject *, PyObject *obj) {
 PyMethodDef memory_functions[] = {
     {"at_address", FASTCALL_KW(fn_at_address),
      "at_address(cls, address): an instance of cls viewing address, owning nothing."},
-    {"dealloc_directly", fn_dealloc_directly, METH_O,
-     "dealloc_directly(cls): instances of cls's subclasses are freed by CData's dealloc "
-     "directly (cls adds no __dict__, __weakref__, slots or finalizer)."},
     {"new_instance", fn_new_instance, METH_O,
      "new_instance(cls): a zeroed instance of cls owning its memory (CData's tp_new; no __init__)."},
     {"view", FASTCALL_KW(fn_view),

@@ -67,13 +67,6 @@ def at_address(cls: type, address: int) -> CData:
     """An instance of ``cls`` (a CData subclass) viewing ``address``; owns nothing,
     ``_b_base_`` None, size ``cls._rawffi_size_``."""
 
-def dealloc_directly(cls: type) -> None:
-    """Instances of ``cls``'s subclasses are freed by CData's dealloc as soon
-    as their ``subtype_dealloc`` reaches ``cls`` (a Python CData subclass that
-    adds no ``__dict__``, ``__weakref__``, slots or finalizer; TypeError
-    otherwise): a family class of the Python level then costs no more to free
-    than CPython's C family types."""
-
 def new_instance(cls: type) -> CData:
     """A zeroed instance of ``cls`` (a CData subclass) owning its memory, as
     CData's ``__new__`` makes it, whatever ``cls.__new__`` is (pointer types
