@@ -36,11 +36,23 @@ PyObject *cached_array_type(PyObject *cls, PyObject *n) {
     return type == Py_None ? nullptr : type;
 }
 
+// PyObject_TypeCheck(o, &metatype): a ctypes metaclass's MRO ends (..., CDataType,
+// type, object), checked first without a call.
+bool is_ctypes_class(PyObject *o) noexcept {
+    PyTypeObject *meta = Py_TYPE(o);
+    if (meta == &metatype) return true;
+    PyObject *mro = meta->tp_mro;
+    Py_ssize_t n = mro ? PyTuple_GET_SIZE(mro) : 0;
+    if (n >= 3 && PyTuple_GET_ITEM(mro, n - 3) == reinterpret_cast<PyObject *>(&metatype)) [[likely]]
+        return true;
+    return PyType_IsSubtype(meta, &metatype);
+}
+
 // cls * n and n * cls (sq_repeat in CPython): a cached array type, else the
 // Python level's __mul__ / __rmul__, which checks n and makes the type.
 PyObject *meta_multiply(PyObject *a, PyObject *b) {
     return guard([&] {
-        bool left = PyObject_TypeCheck(a, &metatype);
+        bool left = is_ctypes_class(a);
         PyObject *cls = left ? a : b, *n = left ? b : a;
         if (PyObject *type = cached_array_type(cls, n)) [[likely]] return Py_NewRef(type);
         return call_fallback(left ? Fallback::MetaMul : Fallback::MetaRMul, cls, {n}).release();
