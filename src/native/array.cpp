@@ -51,11 +51,11 @@ bool is_index(PyObject *o) noexcept { return PyLong_CheckExact(o) || PyIndex_Che
 // a[i]: an item that converts to a Python value, at an exact int index in range,
 // is read here; everything else (and every error) in subscript_general.
 PyObject *array_subscript(PyObject *self, PyObject *index) {
-    TypePlan *plan = array_plan(self);
+    TypePlan *plan = made_plan(self);
     Py_ssize_t i;
-    if (plan && exact_index(index, &i)) [[likely]] {
+    if (plan && plan->kind == PlanKind::Array && plan->item && exact_index(index, &i)) [[likely]] {
         if (i < 0) i += plan->length;
-        TypePlan *item_plan = item_plan_of(plan);
+        TypePlan *item_plan = made_item_plan(plan);
         if (i >= 0 && i < plan->length && item_plan && item_plan->converts()) [[likely]]
             return item_plan->load(as_cdata(self)->b_ptr + i * plan->itemsize);
     }

@@ -50,10 +50,9 @@ inline TypePlan *field_plan(Field *f) noexcept {
 PyObject *field_get(PyObject *self, PyObject *inst, PyObject *owner) {
     if (!inst || inst == Py_None) return Py_NewRef(self);
     Field *f = as_field(self);
-    if (f->proto && is_cdata(inst)) [[likely]] {
-        TypePlan *plan = field_plan(f);
-        if (plan && plan->converts()) [[likely]] return plan->load(as_cdata(inst)->b_ptr + f->offset);
-    }
+    auto *plan = reinterpret_cast<TypePlan *>(f->proto_plan);   // the plan when planned, if current
+    if (plan && !plan->retired && plan->converts() && is_cdata_at_once(inst)) [[likely]]
+        return plan->load(as_cdata(inst)->b_ptr + f->offset);
     return field_get_general(self, inst, owner);
 }
 

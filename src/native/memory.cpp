@@ -118,8 +118,10 @@ void cdata_dealloc(PyObject *self) {
     CData *c = as_cdata(self);
     if (c->b_needsfree && !c->uses_inline()) PyMem_Free(c->b_ptr);
     // Nothing reaches self any more (untracked, no references left): its own
-    // references are dropped as they are, after the memory is given back.
-    Ref base = Ref::steal(c->b_base), objects = Ref::steal(c->b_objects), plan = Ref::steal(c->b_plan);
+    // references are dropped as they are, without clearing the fields.
+    Ref::steal(c->b_plan).reset();
+    Ref::steal(c->b_objects).reset();
+    Ref::steal(c->b_base).reset();
     Py_TYPE(self)->tp_free(self);
 }
 

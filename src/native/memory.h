@@ -50,15 +50,17 @@ Ref new_owned(PyTypeObject *cls, TypePlan *plan, Py_ssize_t size);
 // PyObject_TypeCheck(o, CData_Type).  A ctypes class's MRO ends (..., CData, object):
 // that is checked first, without a call; PyType_IsSubtype's scan of the MRO decides
 // the rest (mixins after the ctypes base, ...).
-inline bool is_cdata(PyObject *o) noexcept {
+// is_cdata_at_once is that first check alone: true means is_cdata, false means
+// "ask is_cdata".
+inline bool is_cdata_at_once(PyObject *o) noexcept {
     PyTypeObject *type = Py_TYPE(o);
-    if (type == CData_Type) return true;
-    if (PyObject *mro = type->tp_mro) [[likely]] {
-        Py_ssize_t n = PyTuple_GET_SIZE(mro);
-        if (n >= 2 && PyTuple_GET_ITEM(mro, n - 2) == reinterpret_cast<PyObject *>(CData_Type)) [[likely]]
-            return true;
-    }
-    return PyType_IsSubtype(type, CData_Type);
+    PyObject *mro = type->tp_mro;
+    return type == CData_Type ||
+           (mro && PyTuple_GET_SIZE(mro) >= 2 &&
+            PyTuple_GET_ITEM(mro, PyTuple_GET_SIZE(mro) - 2) == reinterpret_cast<PyObject *>(CData_Type));
+}
+inline bool is_cdata(PyObject *o) noexcept {
+    return is_cdata_at_once(o) || PyType_IsSubtype(Py_TYPE(o), CData_Type);
 }
 inline CData *as_cdata(PyObject *o) noexcept { return reinterpret_cast<CData *>(o); }
 // Only for objects that passed is_cdata().

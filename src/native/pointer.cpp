@@ -62,8 +62,8 @@ Py_ssize_t to_index(PyObject *index) {
 // p[i]: an item that converts to a Python value, at an exact int index of a
 // non-NULL pointer, is read here; everything else in subscript_general.
 PyObject *pointer_subscript(PyObject *self, PyObject *index) {
-    TypePlan *plan = pointer_plan(self);
-    TypePlan *item_plan = plan ? item_plan_of(plan) : nullptr;
+    TypePlan *plan = made_plan(self);
+    TypePlan *item_plan = has_target(plan) ? made_item_plan(plan) : nullptr;
     Py_ssize_t i;
     if (item_plan && item_plan->converts() && exact_index(index, &i)) [[likely]] {
         if (char *address = held_address(self)) [[likely]] return item_plan->load(address + i * item_plan->size);
@@ -90,8 +90,9 @@ int pointer_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
     });
 }
 
-[[gnu::noinline]] PyObject *contents_general(PyObject *self, TypePlan *plan) {
+[[gnu::noinline]] PyObject *contents_general(PyObject *self) {
     return guard([&] {
+        TypePlan *plan = pointer_plan(self);
         if (!plan) [[unlikely]] return fallback_get(Fallback::PointerContents, self).release();
         return cdata_view(item_plan_of(plan), plan->item, target(self), self, 0).release();
     });
@@ -100,13 +101,13 @@ int pointer_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
 // p.contents: a view of the target (a new instance each time, as CPython makes it);
 // a NULL pointer, an item type without a plan, no plan: contents_general.
 PyObject *get_contents(PyObject *self, void *) {
-    TypePlan *plan = pointer_plan(self);
-    if (plan) [[likely]] {
+    TypePlan *plan = made_plan(self);
+    if (has_target(plan)) [[likely]] {
         char *address = held_address(self);
-        TypePlan *item_plan = item_plan_of(plan);
+        TypePlan *item_plan = made_item_plan(plan);
         if (address && item_plan) [[likely]] return new_view(item_plan, plan->item, address, self, 0);
     }
-    return contents_general(self, plan);
+    return contents_general(self);
 }
 
 // CPython's Pointer_set_contents: point to value, keeping it (key "1") and what

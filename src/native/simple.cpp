@@ -18,9 +18,8 @@ namespace {
 // x.value: the plan the instance was made with when it is current (plan_for's
 // first step), else get_value_general.
 PyObject *get_value(PyObject *self, void *) {
-    auto *plan = reinterpret_cast<TypePlan *>(as_cdata(self)->b_plan);
-    if (plan && plan->type == Py_TYPE(self) && !plan->retired && plan->stores_values()) [[likely]]
-        return plan->load(cdata_ptr(self));
+    TypePlan *plan = made_plan(self);
+    if (plan && plan->stores_values()) [[likely]] return plan->load(cdata_ptr(self));
     return get_value_general(self);
 }
 
