@@ -800,3 +800,54 @@ def test_direct_call_shapes(libs):
     # without argtypes: ints and pointers go directly too
     three(libs, lambda ct, lib: lib["many_longs"], lambda ct: tuple(range(10)))
     three(libs, lambda ct, lib: lib["ret_int"], lambda ct: (-7,))
+
+
+def test_zero_argument_calls(libs, clib_path):
+    """f() of a function declared without arguments (argtypes = []) takes a path
+    of its own natively: every result kind, errcheck, use_errno, a wrong argument
+    count and pythonapi's calls (the GIL kept) as on CPython."""
+    def reading_errno(restype):
+        def make(ct, lib):
+            f = lib["read_errno"]
+            f.argtypes = []
+            f.restype = restype(ct)
+            return f
+        return make
+    class_restypes = [
+        lambda ct: ct.c_int, lambda ct: ct.c_uint, lambda ct: ct.c_short, lambda ct: ct.c_ubyte,
+        lambda ct: None, lambda ct: (lambda v: ("called", v)),
+        lambda ct: type("MyInt", (ct.c_int,), {}),
+        lambda ct: type("Ck", (ct.c_int,), {"_check_retval_": classmethod(lambda cls, v: ("ck", v.value))})]
+    for restype in class_restypes:
+        for args in ((), (1,)):
+            got = three(libs, reading_errno(restype), lambda ct: args)
+            if got[0] == "ok" and isinstance(got[1], tuple) and got[1][0] == "instance":
+                for ct in (C, P):
+                    assert reading_errno(restype)(ct, libs[ct])().value == 0
+
+    def numbers(restype):
+        def make(ct, lib):
+            f = lib["get_numbers"]
+            f.argtypes, f.restype = [], restype(ct)
+            return f
+        return make
+    three(libs, numbers(lambda ct: ct.c_void_p), lambda ct: ())
+    for ct in (C, P):
+        f = numbers(lambda ct: ct.POINTER(ct.c_int))(ct, libs[ct])
+        assert f()[3] == 40
+        f.errcheck = lambda result, func, args: (result[0], func is f, args)
+        assert f() == (10, True, ())
+
+    for ct in (C, P):       # the private errno swapped in around the call
+        lib = ct.CDLL(clib_path, use_errno=True)
+        f = lib.read_errno
+        f.argtypes, f.restype = [], ct.c_int
+        ct.set_errno(42)
+        assert (f(), f()) == (42, 42)
+        # pythonapi keeps the GIL: the thread state is current inside the call
+        g = ct.pythonapi._PyThreadState_UncheckedGet
+        g.argtypes, g.restype = [], ct.c_void_p
+        assert None not in (g(), g())           # (the first call makes the plan)
+        h = ct.pythonapi.PyErr_Occurred
+        h.argtypes, h.restype = [], ct.c_void_p
+        assert h() is None

@@ -71,7 +71,7 @@ P int_pointer(PyObject *v) {
 template <class T>
 struct IntCodec {
     using type = T;
-    static PyObject *to_py(T v) noexcept {
+    static PyObject *to_py(T v) {
         if constexpr (std::is_signed_v<T>) return PyLong_FromLongLong(v);
         else return PyLong_FromUnsignedLongLong(v);
     }
@@ -81,13 +81,13 @@ struct IntCodec {
 template <class T>
 struct FloatCodec {
     using type = T;
-    static PyObject *to_py(T v) noexcept { return PyFloat_FromDouble(static_cast<double>(v)); }
+    static PyObject *to_py(T v) { return PyFloat_FromDouble(static_cast<double>(v)); }
     static T from_py(PyObject *v, Ref &) { return static_cast<T>(float_value(v)); }
 };
 
 struct BoolCodec {
     using type = unsigned char;  // read as a byte: any nonzero byte is True
-    static PyObject *to_py(unsigned char v) noexcept { return PyBool_FromLong(v != 0); }
+    static PyObject *to_py(unsigned char v) { return PyBool_FromLong(v != 0); }
     static unsigned char from_py(PyObject *v, Ref &) {
         int t = PyObject_IsTrue(v);
         if (t < 0) throw PyErrorSet{};
@@ -97,7 +97,7 @@ struct BoolCodec {
 
 struct CharCodec {
     using type = char;
-    static PyObject *to_py(char v) noexcept { return PyBytes_FromStringAndSize(&v, 1); }
+    static PyObject *to_py(char v) { return PyBytes_FromStringAndSize(&v, 1); }
     static char from_py(PyObject *v, Ref &) {
         if (PyBytes_Check(v) && PyBytes_GET_SIZE(v) == 1) return PyBytes_AS_STRING(v)[0];
         if (PyByteArray_Check(v) && PyByteArray_GET_SIZE(v) == 1) return PyByteArray_AS_STRING(v)[0];
@@ -113,7 +113,7 @@ struct CharCodec {
 
 struct WcharCodec {
     using type = wchar_t;
-    static PyObject *to_py(wchar_t v) noexcept { return PyUnicode_FromWideChar(&v, 1); }
+    static PyObject *to_py(wchar_t v) { return PyUnicode_FromWideChar(&v, 1); }
     static wchar_t from_py(PyObject *v, Ref &) {
         if (!PyUnicode_Check(v))
             raise_fmt(PyExc_TypeError, "unicode string expected instead of %.200s instance",
@@ -128,7 +128,7 @@ struct WcharCodec {
 
 struct CharPtrCodec {
     using type = char *;
-    static PyObject *to_py(char *v) noexcept { return v ? PyBytes_FromString(v) : Py_NewRef(Py_None); }
+    static PyObject *to_py(char *v) { return v ? PyBytes_FromString(v) : Py_NewRef(Py_None); }
     static char *from_py(PyObject *v, Ref &keep) {
         if (v == Py_None) return nullptr;
         if (PyBytes_Check(v)) {
@@ -143,7 +143,7 @@ struct CharPtrCodec {
 
 struct WcharPtrCodec {
     using type = wchar_t *;
-    static PyObject *to_py(wchar_t *v) noexcept {
+    static PyObject *to_py(wchar_t *v) {
         return v ? PyUnicode_FromWideChar(v, -1) : Py_NewRef(Py_None);
     }
     static wchar_t *from_py(PyObject *v, Ref &keep) {
@@ -167,7 +167,7 @@ struct WcharPtrCodec {
 
 struct VoidPtrCodec {
     using type = void *;
-    static PyObject *to_py(void *v) noexcept { return v ? PyLong_FromVoidPtr(v) : Py_NewRef(Py_None); }
+    static PyObject *to_py(void *v) { return v ? PyLong_FromVoidPtr(v) : Py_NewRef(Py_None); }
     static void *from_py(PyObject *v, Ref &) {
         if (v == Py_None) return nullptr;
         if (!PyLong_Check(v)) raise(PyExc_TypeError, "cannot be converted to pointer");
@@ -177,7 +177,7 @@ struct VoidPtrCodec {
 
 struct ObjectCodec {
     using type = PyObject *;
-    static PyObject *to_py(PyObject *v) noexcept {
+    static PyObject *to_py(PyObject *v) {
         if (!v) {
             PyErr_SetString(PyExc_ValueError, "PyObject is NULL");
             return nullptr;
@@ -207,8 +207,10 @@ PyObject *store_fn(void *p, PyObject *value, bool swapped) noexcept {
     });
 }
 
+// Not noexcept: a noexcept function cannot end in a tail call to the C API (the
+// compiler must keep a frame to call std::terminate), and loads throw nothing.
 template <class Codec, bool Swapped>
-PyObject *load_as(const void *p) noexcept {
+PyObject *load_as(const void *p) {
     return Codec::to_py(load_raw<typename Codec::type>(p, Swapped));
 }
 

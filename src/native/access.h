@@ -20,7 +20,7 @@ struct CodeInfo {
     // reference, Py_None if nothing), or NULL with an error set (p unchanged).
     PyObject *(*store)(void *p, PyObject *value, bool swapped) noexcept;
     // The same with the byte order fixed: [0] native, [1] swapped (plans pick one once).
-    PyObject *(*loads[2])(const void *p) noexcept;
+    PyObject *(*loads[2])(const void *p);   // new reference or NULL; throws nothing
     PyObject *(*stores[2])(void *p, PyObject *value) noexcept;
 };
 

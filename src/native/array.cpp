@@ -1,5 +1,6 @@
 // array.cpp: ArrayBase, the native slots of arrays (int item get/set, __init__, iteration),
 // and ArrayIter, the iterator over an array's items.
+#include "construct.h"
 #include "fallback.h"
 #include "item.h"
 #include "module.h"
@@ -8,10 +9,8 @@
 namespace rawffi {
 namespace {
 
-PyObject *array_subscript(PyObject *self, PyObject *index);
-
 // The array plan of self's type, or NULL (the Python level then does the work).
-TypePlan *array_plan(PyObject *self) noexcept {
+inline TypePlan *array_plan(PyObject *self) noexcept {
     TypePlan *plan = plan_for(self);
     return plan && plan->kind == PlanKind::Array && plan->item ? plan : nullptr;
 }
@@ -38,7 +37,7 @@ bool set_item(TypePlan *plan, PyObject *self, Py_ssize_t i, PyObject *value) {
 
 bool is_index(PyObject *o) noexcept { return PyLong_CheckExact(o) || PyIndex_Check(o); }
 
-PyObject *array_subscript(PyObject *self, PyObject *index) {
+[[gnu::noinline]] PyObject *subscript_general(PyObject *self, PyObject *index) {
     return guard([&] {
         TypePlan *plan = array_plan(self);
         if (plan && is_index(index)) [[likely]] {
@@ -47,6 +46,20 @@ PyObject *array_subscript(PyObject *self, PyObject *index) {
         }
         return call_fallback(Fallback::ArrayGetItem, self, {index}).release();
     });
+}
+
+// a[i]: an item that converts to a Python value, at an exact int index in range,
+// is read here; everything else (and every error) in subscript_general.
+PyObject *array_subscript(PyObject *self, PyObject *index) {
+    TypePlan *plan = made_plan(self);
+    Py_ssize_t i;
+    if (plan && plan->kind == PlanKind::Array && plan->item && exact_index(index, &i)) [[likely]] {
+        if (i < 0) i += plan->length;
+        TypePlan *item_plan = made_item_plan(plan);
+        if (i >= 0 && i < plan->length && item_plan && item_plan->converts()) [[likely]]
+            return item_plan->load(as_cdata(self)->b_ptr + i * plan->itemsize);
+    }
+    return subscript_general(self, index);
 }
 
 PyObject *array_item(PyObject *self, Py_ssize_t i) {
@@ -99,24 +112,36 @@ int array_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
     });
 }
 
-// CPython's Array_init: item i = args[i]; keywords are ignored.
+// CPython's Array_init: item i = args[i]; keywords are ignored.  plan is array_plan(self).
+void fill_items(PyObject *self, TypePlan *plan, PyObject *const *args, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = args[i];
+        if (i < plan->length && set_item(plan, self, i, value)) [[likely]] continue;
+        Ref index = check_new(PyLong_FromSsize_t(i));
+        call_fallback(Fallback::ArraySetItem, self, {index.get(), value});
+    }
+}
+
 int array_init(PyObject *self, PyObject *args, PyObject *kwargs) {
     return guard_int([&] {
         Py_ssize_t n = PyTuple_GET_SIZE(args);
         if (n == 0) return 0;
         TypePlan *plan = array_plan(self);
-        if (!plan) [[unlikely]] {
+        if (!plan) [[unlikely]]
             call_fallback_tuple(Fallback::ArrayInit, self, args, kwargs);
-            return 0;
-        }
-        for (Py_ssize_t i = 0; i < n; i++) {
-            PyObject *value = PyTuple_GET_ITEM(args, i);
-            if (i < plan->length && set_item(plan, self, i, value)) [[likely]] continue;
-            Ref index = check_new(PyLong_FromSsize_t(i));
-            call_fallback(Fallback::ArraySetItem, self, {index.get(), value});
-        }
+        else
+            fill_items(self, plan, tuple_items(args), n);
         return 0;
     });
+}
+
+// The same from construct_vectorcall (plan is plan_for(self)).
+void array_init_vector(PyObject *self, TypePlan *plan, PyObject *const *args, Py_ssize_t n) {
+    if (n == 0) return;
+    if (!(plan->kind == PlanKind::Array && plan->item)) [[unlikely]]
+        call_fallback_tuple(Fallback::ArrayInit, self, args_tuple(args, n).get(), nullptr);
+    else
+        fill_items(self, plan, args, n);
 }
 
 // ---------------------------------------------------------------- iteration
@@ -241,6 +266,7 @@ int init_array(PyObject *module) {
     return guard_int([&] {
         array_base.tp_base = CData_Type;
         if (PyType_Ready(&array_base) < 0) throw PyErrorSet{};
+        register_construction(PlanKind::Array, array_base.tp_new, array_init, array_init_vector);
         if (PyType_Ready(&array_iter_type) < 0) throw PyErrorSet{};
         if (PyModule_AddType(module, &array_base) < 0) throw PyErrorSet{};
         return 0;

@@ -7,9 +7,11 @@
 
 namespace rawffi {
 
+BoundClasses g_bound_classes;
+
 namespace {
 
-BoundClasses classes;
+BoundClasses &classes = g_bound_classes;
 
 // Bind one class slot from a keyword value; a new binding replaces the old
 // one (the old class stays referenced: objects may still point to it).
@@ -68,8 +70,6 @@ PyMethodDef bound_functions[] = {
 };
 
 }  // namespace
-
-const BoundClasses &bound() noexcept { return classes; }
 
 int init_bound(PyObject *module) { return PyModule_AddFunctions(module, bound_functions); }
 

@@ -14,7 +14,8 @@ struct BoundClasses {
 };
 
 // The bound classes (members NULL until bound; never freed).
-const BoundClasses &bound() noexcept;
+extern BoundClasses g_bound_classes;
+inline const BoundClasses &bound() noexcept { return g_bound_classes; }
 
 // PyObject_TypeCheck against a bound class; false while it is unbound.
 inline bool is_instance_of(PyObject *o, PyTypeObject *cls) noexcept {

@@ -589,6 +589,15 @@ PyObject *call(CallPlanObject *plan, const void *fnslot, PyObject *const *args, 
         raise_fmt(bound().argument_error ? bound().argument_error : PyExc_RuntimeError,
                   "too many arguments (%zd), maximum is %zd", nargs, kMaxArgCount);
     }
+    // f() of a function declared without arguments: its direct signature, no frame.
+    const DirectSig &direct = plan->direct;
+    if (nargs == 0 && direct.usable && direct.nargs == 0 && direct.ret != DirectSig::Ret::Memory) [[likely]] {
+        InlineStorage rbuf;
+        if (call_direct_noargs(direct, fn, rbuf.bytes, plan->flags) < 0) throw PyErrorSet{};
+        if (plan->rkind == ResultKind::Simple && !plan->checker) [[likely]]
+            return check(simple_result(*plan->rcode, rbuf.bytes));
+        return make_result(plan, rbuf.bytes).release();
+    }
     if (nconv < 0) nconv = 0;
 
     Frame f(nargs);

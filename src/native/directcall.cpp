@@ -103,24 +103,39 @@ struct Regs {
 
 // The call itself.  Through a variadic prototype the doubles travel in
 // xmm0..xmm7 (unpromoted: they already are doubles) and %al is set.
-template <class R>
-R invoke(void (*fn)(), const Regs &r) noexcept {
-    using F = R (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, ...);
-    return reinterpret_cast<F>(fn)(r.i[0], r.i[1], r.i[2], r.i[3], r.i[4], r.i[5], r.d[0], r.d[1],
-                                   r.d[2], r.d[3], r.d[4], r.d[5], r.d[6], r.d[7]);
-}
+struct WithRegs {
+    void (*fn)();
+    const Regs &r;
+
+    template <class R>
+    R invoke() const noexcept {
+        using F = R (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, ...);
+        return reinterpret_cast<F>(fn)(r.i[0], r.i[1], r.i[2], r.i[3], r.i[4], r.i[5], r.d[0], r.d[1],
+                                       r.d[2], r.d[3], r.d[4], r.d[5], r.d[6], r.d[7]);
+    }
+};
+
+// A function without parameters, through a prototype without parameters: no
+// register to load.
+struct NoArgs {
+    void (*fn)();
+
+    template <class R>
+    R invoke() const noexcept { return reinterpret_cast<R (*)()>(fn)(); }
+};
 
 template <class T>
 void store(void *out, T v) noexcept { std::memcpy(out, &v, sizeof v); }
 
-void run(const DirectSig &sig, void (*fn)(), const Regs &r, void *result) noexcept {
+template <class Call>
+void run(const DirectSig &sig, const Call &call, void *result) noexcept {
     switch (sig.ret) {
-    case Ret::Void: case Ret::Memory: invoke<uint64_t>(fn, r); return;
-    case Ret::Float: store(result, invoke<float>(fn, r)); return;
-    case Ret::Double: store(result, invoke<double>(fn, r)); return;
+    case Ret::Void: case Ret::Memory: call.template invoke<uint64_t>(); return;
+    case Ret::Float: store(result, call.template invoke<float>()); return;
+    case Ret::Double: store(result, call.template invoke<double>()); return;
     default: break;
     }
-    uint64_t v = invoke<uint64_t>(fn, r);
+    uint64_t v = call.template invoke<uint64_t>();
     switch (sig.ret) {
     case Ret::S8: store(result, static_cast<int8_t>(v)); return;
     case Ret::U8: store(result, static_cast<uint8_t>(v)); return;
@@ -132,15 +147,30 @@ void run(const DirectSig &sig, void (*fn)(), const Regs &r, void *result) noexce
     }
 }
 
-void run_errno(const DirectSig &sig, void (*fn)(), const Regs &r, void *result, int flags) noexcept {
+template <class Call>
+void run_errno(const DirectSig &sig, const Call &call, void *result, int flags) noexcept {
     if (flags & CALL_USE_ERRNO) [[unlikely]] {
         int &mine = private_errno();
         std::swap(errno, mine);
-        run(sig, fn, r, result);
+        run(sig, call, result);
         std::swap(errno, mine);
     } else {
-        run(sig, fn, r, result);
+        run(sig, call, result);
     }
+}
+
+// The GIL released around the call as flags say (call_cif's rules).
+template <class Call>
+int call_with(const DirectSig &sig, const Call &call, void *result, int flags) noexcept {
+    if (flags & CALL_RELEASE_GIL) [[likely]] {
+        Py_BEGIN_ALLOW_THREADS
+        run_errno(sig, call, result, flags);
+        Py_END_ALLOW_THREADS
+    } else {
+        run_errno(sig, call, result, flags);
+    }
+    if ((flags & CALL_CHECK_PYERR) && PyErr_Occurred()) return -1;
+    return 0;
 }
 
 }  // namespace
@@ -175,15 +205,11 @@ int call_direct(const DirectSig &sig, void (*fn)(), void *const *args, void *res
         if (sig.args[i] == Arg::Float || sig.args[i] == Arg::Double) r.d[sig.reg[i]] = as_double(bits);
         else r.i[sig.reg[i]] = bits;
     }
-    if (flags & CALL_RELEASE_GIL) [[likely]] {
-        Py_BEGIN_ALLOW_THREADS
-        run_errno(sig, fn, r, result, flags);
-        Py_END_ALLOW_THREADS
-    } else {
-        run_errno(sig, fn, r, result, flags);
-    }
-    if ((flags & CALL_CHECK_PYERR) && PyErr_Occurred()) return -1;
-    return 0;
+    return call_with(sig, WithRegs{fn, r}, result, flags);
+}
+
+int call_direct_noargs(const DirectSig &sig, void (*fn)(), void *result, int flags) noexcept {
+    return call_with(sig, NoArgs{fn}, result, flags);
 }
 
 }  // namespace rawffi

@@ -39,4 +39,8 @@ DirectSig direct_sig(ffi_type *rtype, ffi_type *const *atypes, unsigned nargs) n
 // error set (only with CALL_CHECK_PYERR).
 int call_direct(const DirectSig &sig, void (*fn)(), void *const *args, void *result, int flags) noexcept;
 
+// The same for a signature without arguments and whose result is not Memory
+// (fn is called through a prototype without parameters).
+int call_direct_noargs(const DirectSig &sig, void (*fn)(), void *result, int flags) noexcept;
+
 }  // namespace rawffi

@@ -24,7 +24,7 @@ struct Field {
 Field *as_field(PyObject *o) noexcept { return reinterpret_cast<Field *>(o); }
 
 // The current plan of the field's type.
-TypePlan *field_plan(Field *f) noexcept {
+inline TypePlan *field_plan(Field *f) noexcept {
     auto *plan = reinterpret_cast<TypePlan *>(f->proto_plan);
     if (plan && !plan->retired) [[likely]] return plan;
     return plan_of(f->proto);
@@ -32,8 +32,7 @@ TypePlan *field_plan(Field *f) noexcept {
 
 [[noreturn]] void not_a_ctype() { raise(PyExc_TypeError, "not a ctype instance"); }
 
-PyObject *field_get(PyObject *self, PyObject *inst, PyObject *owner) {
-    if (!inst || inst == Py_None) return Py_NewRef(self);
+[[gnu::noinline]] PyObject *field_get_general(PyObject *self, PyObject *inst, PyObject *owner) {
     return guard([&] {
         if (!is_cdata(inst)) [[unlikely]] not_a_ctype();
         Field *f = as_field(self);
@@ -44,6 +43,17 @@ PyObject *field_get(PyObject *self, PyObject *inst, PyObject *owner) {
         }
         return call_fallback(Fallback::FieldGet, self, {inst, owner ? owner : Py_None}).release();
     });
+}
+
+// A field whose type converts to a Python value is read here; views, bit fields
+// and everything else in field_get_general.
+PyObject *field_get(PyObject *self, PyObject *inst, PyObject *owner) {
+    if (!inst || inst == Py_None) return Py_NewRef(self);
+    Field *f = as_field(self);
+    auto *plan = reinterpret_cast<TypePlan *>(f->proto_plan);   // the plan when planned, if current
+    if (plan && !plan->retired && plan->converts() && is_cdata_at_once(inst)) [[likely]]
+        return plan->load(as_cdata(inst)->b_ptr + f->offset);
+    return field_get_general(self, inst, owner);
 }
 
 void store(PyObject *self, PyObject *inst, PyObject *value) {

@@ -6,6 +6,19 @@
 
 namespace rawffi {
 
+// An index that is an exact int fitting a Py_ssize_t, read without going through
+// the number protocol: true with *i set; false, with no error set, for anything
+// else (the caller's general path then converts it and raises what it raises).
+inline bool exact_index(PyObject *index, Py_ssize_t *i) noexcept {
+    if (!PyLong_CheckExact(index)) return false;
+    *i = PyLong_AsSsize_t(index);
+    if (*i == -1 && PyErr_Occurred()) [[unlikely]] {
+        PyErr_Clear();
+        return false;
+    }
+    return true;
+}
+
 // The Python value of a `type` at address (fundamental simple types: item_plan
 // converts), else a view into base at index.  item_plan is plan_of(type), may be NULL.
 // An empty Ref (no error) for a simple type without a native row ('v'): the Python

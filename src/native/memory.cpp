@@ -31,13 +31,13 @@ constexpr Py_ssize_t kAlign = alignof(InlineStorage);
 char *alloc_block(Py_ssize_t size) {
     if (size > PY_SSIZE_T_MAX - kAlign) [[unlikely]] throw std::bad_alloc();
     size_t n = size == 0 ? kAlign : (static_cast<size_t>(size) + kAlign - 1) & ~static_cast<size_t>(kAlign - 1);
-    void *p = PyMem_Calloc(n, 1);
+    void *p = PyMem_Malloc(n);     // and memset: glibc's calloc costs more for large blocks
     if (!p) [[unlikely]] throw std::bad_alloc();
     if (reinterpret_cast<uintptr_t>(p) % kAlign != 0) [[unlikely]] {
         PyMem_Free(p);
         raise(PyExc_SystemError, "the memory allocator returned a block that is not 16-aligned");
     }
-    return static_cast<char *>(p);
+    return static_cast<char *>(std::memset(p, 0, n));
 }
 
 void free_block(CData *c) noexcept {
@@ -71,25 +71,17 @@ CData *to_cdata(PyObject *o, const char *fname, const char *argname) {
 }
 
 // ---------------------------------------------------------------- type slots
-// A new zeroed instance owning size bytes.
-Ref new_owned(PyTypeObject *type, TypePlan *plan, Py_ssize_t size) {
-    Ref self = check_new(type->tp_alloc(type, 0));
-    CData *c = as_cdata(self.get());
-    c->b_plan = Py_XNewRef(reinterpret_cast<PyObject *>(plan));
-    c->b_ptr = size <= static_cast<Py_ssize_t>(sizeof c->b_value) && inline_is_aligned(c)
-                   ? c->b_value.bytes
-                   : alloc_block(size);
-    c->b_size = size;
-    c->b_needsfree = 1;
-    return self;
+// Whether cdata_new makes a plain new_owned instance of a class with this plan.
+// Not for a structure or union type that is not final yet (or abstract): the
+// Python level's __new__ checks it and makes it final, then comes back here.
+bool new_is_direct(PyTypeObject *type, const TypePlan *plan) noexcept {
+    return !(plan->is_record() && !(plan->type == type && plan->final));
 }
 
 PyObject *cdata_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     return guard([&] {
         TypePlan *plan = plan_of(type);
-        // A structure or union type that is not final yet (or abstract): the Python
-        // level's __new__ checks it and makes it final, then comes back here.
-        if (plan && plan->is_record() && !(plan->type == type && plan->final)) [[unlikely]]
+        if (plan && !new_is_direct(type, plan)) [[unlikely]]
             return call_fallback_tuple(Fallback::StructNew, reinterpret_cast<PyObject *>(type), args,
                                        kwargs).release();
         return new_owned(type, plan, plan ? plan->size : type_block_size(type)).release();
@@ -116,20 +108,21 @@ int cdata_clear(PyObject *self) {
     return 0;
 }
 
+// CData is not a GC type, as CPython's _CData is not: the Python classes of
+// the families and every ctypes class are (all heap types are), and their
+// subtype_dealloc untracks the instance, then reaches this dealloc without
+// tracking it again (it does that only for a GC base).  Instances of the
+// native types themselves are never tracked.  (FuncPtr, a GC type, untracks
+// its own before calling this.)
 void cdata_dealloc(PyObject *self) {
-    PyObject_GC_UnTrack(self);
-    cdata_clear(self);
-    free_block(as_cdata(self));
+    CData *c = as_cdata(self);
+    if (c->b_needsfree && !c->uses_inline()) PyMem_Free(c->b_ptr);
+    // Nothing reaches self any more (untracked, no references left): its own
+    // references are dropped as they are, without clearing the fields.
+    Ref::steal(c->b_plan).reset();
+    Ref::steal(c->b_objects).reset();
+    Ref::steal(c->b_base).reset();
     Py_TYPE(self)->tp_free(self);
-}
-
-// The dealloc of a Python-level family class (see fn_dealloc_directly).  A
-// heap type's subtype_dealloc leaves the type's reference to the first base
-// that is itself a heap type, as here: release it after the instance.
-void family_dealloc(PyObject *self) {
-    PyTypeObject *type = Py_TYPE(self);
-    cdata_dealloc(self);
-    Py_DECREF(type);
 }
 
 // ---------------------------------------------------------------- buffer protocol
@@ -263,7 +256,7 @@ PyTypeObject cdata_type = [] {
     t.tp_basicsize = sizeof(CData);
     t.tp_dealloc = cdata_dealloc;
     t.tp_as_buffer = &cdata_as_buffer;
-    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC;
+    t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;   // not GC: see cdata_dealloc
     t.tp_doc = "Base type of every ctypes instance: a memory block and its keep-alives.";
     t.tp_traverse = cdata_traverse;
     t.tp_clear = cdata_clear;
@@ -271,7 +264,7 @@ PyTypeObject cdata_type = [] {
     t.tp_init = cdata_init;
     t.tp_alloc = PyType_GenericAlloc;
     t.tp_new = cdata_new;
-    t.tp_free = PyObject_GC_Del;
+    t.tp_free = PyObject_Free;
     return t;
 }();
 
@@ -293,30 +286,6 @@ PyObject *fn_new_instance(PyObject *, PyObject *cls) {
         PyTypeObject *type = to_cdata_type(cls, "new_instance");
         Ref empty = check_new(PyTuple_New(0));
         return check_new(cdata_new(type, empty.get(), nullptr)).release();
-    });
-}
-
-// dealloc_directly(cls): instances of cls's subclasses are freed by CData's
-// dealloc as soon as their subtype_dealloc reaches cls, instead of passing
-// through cls and its Python bases, which add nothing to free: what the
-// instances of CPython's C family types (_SimpleCData, Structure, ...) cost.
-// Only for a Python class adding no __dict__, __weakref__, slots or finalizer.
-PyObject *fn_dealloc_directly(PyObject *, PyObject *cls) {
-    return guard([&] {
-        PyTypeObject *type = to_cdata_type(cls, "dealloc_directly");
-        bool adds_nothing = type->tp_dictoffset == 0 && type->tp_weaklistoffset == 0 &&
-                            Py_SIZE(type) == 0 && !type->tp_finalize && !type->tp_del;
-        if (!(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || !adds_nothing)
-            raise(PyExc_TypeError, "dealloc_directly() needs a Python class adding no "
-                                   "__dict__, __weakref__, slots or finalizer");
-        // The native type its layout comes from must be freed by CData's dealloc.
-        PyTypeObject *native = type->tp_base;
-        while (native && (native->tp_flags & Py_TPFLAGS_HEAPTYPE)) native = native->tp_base;
-        if (!native || native->tp_dealloc != cdata_dealloc)
-            raise(PyExc_TypeError, "dealloc_directly() needs a class whose native base is freed "
-                                   "by CData's dealloc");
-        type->tp_dealloc = family_dealloc;
-        Py_RETURN_NONE;
     });
 }
 
@@ -377,9 +346,6 @@ PyObject *fn_buffer_address(PyObject *, PyObject *obj) {
 PyMethodDef memory_functions[] = {
     {"at_address", FASTCALL_KW(fn_at_address),
      "at_address(cls, address): an instance of cls viewing address, owning nothing."},
-    {"dealloc_directly", fn_dealloc_directly, METH_O,
-     "dealloc_directly(cls): instances of cls's subclasses are freed by CData's dealloc "
-     "directly (cls adds no __dict__, __weakref__, slots or finalizer)."},
     {"new_instance", fn_new_instance, METH_O,
      "new_instance(cls): a zeroed instance of cls owning its memory (CData's tp_new; no __init__)."},
     {"view", FASTCALL_KW(fn_view),
@@ -407,20 +373,48 @@ Py_ssize_t type_block_size(PyTypeObject *cls) {
     return size;
 }
 
+Ref new_owned(PyTypeObject *cls, TypePlan *plan, Py_ssize_t size) {
+    Ref self = check_new(cls->tp_alloc(cls, 0));
+    CData *c = as_cdata(self.get());
+    c->b_plan = Py_XNewRef(reinterpret_cast<PyObject *>(plan));
+    c->b_ptr = size <= static_cast<Py_ssize_t>(sizeof c->b_value) && inline_is_aligned(c)
+                   ? c->b_value.bytes
+                   : alloc_block(size);
+    c->b_size = size;
+    c->b_needsfree = 1;
+    return self;
+}
+
 Ref cdata_view(PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index) {
     return cdata_view(plan_of(cls), cls, address, base, index);
 }
 
-Ref cdata_view(TypePlan *plan, PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index) {
-    Py_ssize_t size = plan ? plan->size : type_block_size(cls);
-    Ref self = check_new(cls->tp_alloc(cls, 0));
-    CData *c = as_cdata(self.get());
+namespace {
+
+// A zeroed instance from tp_alloc (b_needsfree is 0) made a view.
+void make_view(PyObject *self, TypePlan *plan, Py_ssize_t size, void *address, PyObject *base,
+               Py_ssize_t index) noexcept {
+    CData *c = as_cdata(self);
     c->b_plan = Py_XNewRef(reinterpret_cast<PyObject *>(plan));
     c->b_ptr = static_cast<char *>(address);
     c->b_size = size;
-    c->b_needsfree = 0;
     c->b_base = Py_XNewRef(base);
     c->b_index = index;
+}
+
+}  // namespace
+
+Ref cdata_view(TypePlan *plan, PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index) {
+    Py_ssize_t size = plan ? plan->size : type_block_size(cls);
+    Ref self = check_new(cls->tp_alloc(cls, 0));
+    make_view(self.get(), plan, size, address, base, index);
+    return self;
+}
+
+PyObject *new_view(TypePlan *plan, PyTypeObject *cls, void *address, PyObject *base,
+                   Py_ssize_t index) noexcept {
+    PyObject *self = cls->tp_alloc(cls, 0);
+    if (self) [[likely]] make_view(self, plan, plan->size, address, base, index);
     return self;
 }
 

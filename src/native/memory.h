@@ -41,7 +41,27 @@ static_assert(sizeof(CData) == 96, "instances must stay as small as CPython's (s
 // The CData type object (set by init_memory).
 extern PyTypeObject *CData_Type;
 
-inline bool is_cdata(PyObject *o) noexcept { return PyObject_TypeCheck(o, CData_Type); }
+struct TypePlan;
+// A new zeroed instance of cls (a CData subtype, not checked) owning size bytes;
+// plan (plan_of(cls), may be NULL) is recorded as the plan it was made with.
+// What CData's tp_new makes.  Throws PyErrorSet.
+Ref new_owned(PyTypeObject *cls, TypePlan *plan, Py_ssize_t size);
+
+// PyObject_TypeCheck(o, CData_Type).  A ctypes class's MRO ends (..., CData, object):
+// that is checked first, without a call; PyType_IsSubtype's scan of the MRO decides
+// the rest (mixins after the ctypes base, ...).
+// is_cdata_at_once is that first check alone: true means is_cdata, false means
+// "ask is_cdata".
+inline bool is_cdata_at_once(PyObject *o) noexcept {
+    PyTypeObject *type = Py_TYPE(o);
+    PyObject *mro = type->tp_mro;
+    return type == CData_Type ||
+           (mro && PyTuple_GET_SIZE(mro) >= 2 &&
+            PyTuple_GET_ITEM(mro, PyTuple_GET_SIZE(mro) - 2) == reinterpret_cast<PyObject *>(CData_Type));
+}
+inline bool is_cdata(PyObject *o) noexcept {
+    return is_cdata_at_once(o) || PyType_IsSubtype(Py_TYPE(o), CData_Type);
+}
 inline CData *as_cdata(PyObject *o) noexcept { return reinterpret_cast<CData *>(o); }
 // Only for objects that passed is_cdata().
 inline void *cdata_ptr(PyObject *o) noexcept { return as_cdata(o)->b_ptr; }
@@ -52,8 +72,11 @@ inline Py_ssize_t cdata_size(PyObject *o) noexcept { return as_cdata(o)->b_size;
 // size is cls._rawffi_size_.  Throws PyErrorSet.
 Ref cdata_view(PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index);
 // The same when the caller has plan_of(cls) at hand (may be NULL: no plan).
-struct TypePlan;
 Ref cdata_view(TypePlan *plan, PyTypeObject *cls, void *address, PyObject *base, Py_ssize_t index);
+// The same for a plan that is not NULL, as a C-API call: a new reference, or NULL
+// with the error set.
+PyObject *new_view(TypePlan *plan, PyTypeObject *cls, void *address, PyObject *base,
+                   Py_ssize_t index) noexcept;
 
 // cls._rawffi_size_ (looked up through the MRO).  Throws PyErrorSet:
 // TypeError("abstract class") when missing, TypeError when not an int,

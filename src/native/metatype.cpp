@@ -1,7 +1,12 @@
 // metatype.cpp: CDataType, the native base of the ctypes metaclasses: `T * n` finds an
-// array type already made in the Python level's cache without running Python code.
+// array type already made in the Python level's cache without running Python code, and
+// planned classes are called through construct_vectorcall.
+#include "metatype.h"
+#include "construct.h"
 #include "fallback.h"
 #include "module.h"
+
+#include <cstddef>
 
 namespace rawffi {
 namespace {
@@ -31,11 +36,23 @@ PyObject *cached_array_type(PyObject *cls, PyObject *n) {
     return type == Py_None ? nullptr : type;
 }
 
+// PyObject_TypeCheck(o, &metatype): a ctypes metaclass's MRO ends (..., CDataType,
+// type, object), checked first without a call.
+bool is_ctypes_class(PyObject *o) noexcept {
+    PyTypeObject *meta = Py_TYPE(o);
+    if (meta == &metatype) return true;
+    PyObject *mro = meta->tp_mro;
+    Py_ssize_t n = mro ? PyTuple_GET_SIZE(mro) : 0;
+    if (n >= 3 && PyTuple_GET_ITEM(mro, n - 3) == reinterpret_cast<PyObject *>(&metatype)) [[likely]]
+        return true;
+    return PyType_IsSubtype(meta, &metatype);
+}
+
 // cls * n and n * cls (sq_repeat in CPython): a cached array type, else the
 // Python level's __mul__ / __rmul__, which checks n and makes the type.
 PyObject *meta_multiply(PyObject *a, PyObject *b) {
     return guard([&] {
-        bool left = PyObject_TypeCheck(a, &metatype);
+        bool left = is_ctypes_class(a);
         PyObject *cls = left ? a : b, *n = left ? b : a;
         if (PyObject *type = cached_array_type(cls, n)) [[likely]] return Py_NewRef(type);
         return call_fallback(left ? Fallback::MetaMul : Fallback::MetaRMul, cls, {n}).release();
@@ -65,6 +82,18 @@ PyMethodDef metatype_functions[] = {
 };
 
 }  // namespace
+
+void enable_construction(PyTypeObject *cls) noexcept {
+    PyTypeObject *meta = Py_TYPE(cls);
+    if (!(cls->tp_flags & Py_TPFLAGS_HEAPTYPE) || !PyType_IsSubtype(meta, &metatype) ||
+        meta->tp_vectorcall_offset != offsetof(PyTypeObject, tp_vectorcall))
+        return;
+    if (!(meta->tp_flags & Py_TPFLAGS_HAVE_VECTORCALL)) {
+        if (meta->tp_call != PyType_Type.tp_call) return;
+        meta->tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL;
+    }
+    cls->tp_vectorcall = construct_vectorcall;
+}
 
 int init_metatype(PyObject *module) {
     return guard_int([&] {

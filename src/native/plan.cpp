@@ -1,6 +1,8 @@
 // plan.cpp: the TypePlan type (made by the Python level, read by the fast slots) and plan_of.
 #include "plan.h"
+#include "construct.h"
 #include "memory.h"
+#include "metatype.h"
 #include "module.h"
 
 #include <cstring>
@@ -101,6 +103,8 @@ PyObject *plan_new(PyTypeObject *cls, PyObject *args, PyObject *kwargs) {
         p->kind = plan_kind;
         p->swapped = swapped;
         p->final = final;
+        p->construct = construction_for(p);
+        if (p->construct) enable_construction(p->type);
         return self.release();
     });
 }

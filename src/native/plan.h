@@ -29,8 +29,9 @@ struct TypePlan {
     PyObject *init;         // owned: struct/union: tuple of the (name, field) pairs __init__
                             // fills positionally, or NULL
     const CodeInfo *code;   // simple types: the type code's row (NULL for 'v': no native row)
-    PyObject *(*load)(const void *p) noexcept;               // code's load in this byte order
+    PyObject *(*load)(const void *p);                        // code's load in this byte order
     PyObject *(*store)(void *p, PyObject *value) noexcept;   // code's store in this byte order
+    const struct Construction *construct;  // how cls(*args) runs natively (construct.h), or NULL
     Py_ssize_t size;
     Py_ssize_t align;
     Py_ssize_t length;      // array length / number of fields; 0: instances keep no dict
@@ -85,18 +86,30 @@ inline TypePlan *own_plan(PyTypeObject *type) noexcept {
     return plan && plan->type == type ? plan : nullptr;
 }
 
+// The plan an instance was made with while it is still its type's current plan,
+// else NULL.  No lookup: short paths that hand everything else to a general path
+// (which calls plan_for) use it, and need no stack frame.
+inline TypePlan *made_plan(PyObject *self) noexcept {
+    auto *plan = reinterpret_cast<TypePlan *>(reinterpret_cast<CData *>(self)->b_plan);
+    return plan && plan->type == Py_TYPE(self) && !plan->retired ? plan : nullptr;
+}
+
 // The plan of an instance's type: the one it was made with when that is still
 // current (no type lookup), else plan_of(its type).
 inline TypePlan *plan_for(PyObject *self) noexcept {
-    auto *plan = reinterpret_cast<TypePlan *>(reinterpret_cast<CData *>(self)->b_plan);
-    if (plan && plan->type == Py_TYPE(self) && !plan->retired) [[likely]] return plan;
+    if (TypePlan *plan = made_plan(self)) [[likely]] return plan;
     return plan_of(Py_TYPE(self));
+}
+
+// The item plan a plan was made with while it is current, else NULL (as made_plan).
+inline TypePlan *made_item_plan(const TypePlan *plan) noexcept {
+    auto *item_plan = reinterpret_cast<TypePlan *>(plan->item_plan);
+    return item_plan && !item_plan->retired ? item_plan : nullptr;
 }
 
 // The current plan of a plan's item type (arrays, pointers), or NULL.
 inline TypePlan *item_plan_of(TypePlan *plan) noexcept {
-    auto *item_plan = reinterpret_cast<TypePlan *>(plan->item_plan);
-    if (item_plan && !item_plan->retired) [[likely]] return item_plan;
+    if (TypePlan *item_plan = made_item_plan(plan)) [[likely]] return item_plan;
     return plan->item ? plan_of(plan->item) : nullptr;
 }
 

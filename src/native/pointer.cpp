@@ -1,4 +1,6 @@
 // pointer.cpp: PointerBase, the native slots of pointers: __new__, int item get/set, contents, __init__.
+#include "attribute.h"
+#include "construct.h"
 #include "fallback.h"
 #include "item.h"
 #include "keepalive.h"
@@ -10,16 +12,27 @@
 namespace rawffi {
 namespace {
 
+// A pointer plan with a target type.
+bool has_target(const TypePlan *plan) noexcept {
+    return plan && plan->kind == PlanKind::Pointer && plan->item;
+}
+
 // The pointer plan of self's type (with a target type), or NULL.
-TypePlan *pointer_plan(PyObject *self) noexcept {
+inline TypePlan *pointer_plan(PyObject *self) noexcept {
     TypePlan *plan = plan_for(self);
-    return plan && plan->kind == PlanKind::Pointer && plan->item ? plan : nullptr;
+    return has_target(plan) ? plan : nullptr;
+}
+
+// The address the pointer holds.
+inline char *held_address(PyObject *self) noexcept {
+    char *address;
+    std::memcpy(&address, cdata_ptr(self), sizeof address);
+    return address;
 }
 
 // The address the pointer holds; ValueError for NULL.
 char *target(PyObject *self) {
-    char *address;
-    std::memcpy(&address, cdata_ptr(self), sizeof address);
+    char *address = held_address(self);
     if (!address) [[unlikely]] raise(PyExc_ValueError, "NULL pointer access");
     return address;
 }
@@ -32,7 +45,7 @@ Py_ssize_t to_index(PyObject *index) {
     return i;
 }
 
-PyObject *pointer_subscript(PyObject *self, PyObject *index) {
+[[gnu::noinline]] PyObject *subscript_general(PyObject *self, PyObject *index) {
     return guard([&] {
         TypePlan *plan = pointer_plan(self);
         TypePlan *item_plan = plan ? item_plan_of(plan) : nullptr;
@@ -44,6 +57,18 @@ PyObject *pointer_subscript(PyObject *self, PyObject *index) {
         }
         return call_fallback(Fallback::PointerGetItem, self, {index}).release();
     });
+}
+
+// p[i]: an item that converts to a Python value, at an exact int index of a
+// non-NULL pointer, is read here; everything else in subscript_general.
+PyObject *pointer_subscript(PyObject *self, PyObject *index) {
+    TypePlan *plan = made_plan(self);
+    TypePlan *item_plan = has_target(plan) ? made_item_plan(plan) : nullptr;
+    Py_ssize_t i;
+    if (item_plan && item_plan->converts() && exact_index(index, &i)) [[likely]] {
+        if (char *address = held_address(self)) [[likely]] return item_plan->load(address + i * item_plan->size);
+    }
+    return subscript_general(self, index);
 }
 
 int pointer_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
@@ -65,12 +90,24 @@ int pointer_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
     });
 }
 
-PyObject *get_contents(PyObject *self, void *) {
+[[gnu::noinline]] PyObject *contents_general(PyObject *self) {
     return guard([&] {
         TypePlan *plan = pointer_plan(self);
         if (!plan) [[unlikely]] return fallback_get(Fallback::PointerContents, self).release();
         return cdata_view(item_plan_of(plan), plan->item, target(self), self, 0).release();
     });
+}
+
+// p.contents: a view of the target (a new instance each time, as CPython makes it);
+// a NULL pointer, an item type without a plan, no plan: contents_general.
+PyObject *get_contents(PyObject *self, void *) {
+    TypePlan *plan = made_plan(self);
+    if (has_target(plan)) [[likely]] {
+        char *address = held_address(self);
+        TypePlan *item_plan = made_item_plan(plan);
+        if (address && item_plan) [[likely]] return new_view(item_plan, plan->item, address, self, 0);
+    }
+    return contents_general(self);
 }
 
 // CPython's Pointer_set_contents: point to value, keeping it (key "1") and what
@@ -97,8 +134,7 @@ int set_contents_slot(PyObject *self, PyObject *value, void *) {
 // Python level's check first (it raises "Cannot create instance" for a
 // pointer type without a target).
 PyObject *pointer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    TypePlan *plan = plan_of(type);
-    if (!(plan && plan->kind == PlanKind::Pointer && plan->item)) [[unlikely]] {
+    if (!has_target(plan_of(type))) [[unlikely]] {
         PyObject *checked = guard([&] {
             return call_fallback_tuple(Fallback::PointerNew, reinterpret_cast<PyObject *>(type), args, kwargs)
                 .release();
@@ -110,26 +146,34 @@ PyObject *pointer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
 }
 
 // CPython's Pointer_init: at most one positional value; keywords are ignored.
+void init_target(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+    if (n > 1) [[unlikely]] {
+        PyErr_Format(PyExc_TypeError, "POINTER expected at most 1 argument, got %zd", n);
+        throw PyErrorSet{};
+    }
+    if (n == 1) set_contents(self, args[0]);
+}
+
 int pointer_init(PyObject *self, PyObject *args, PyObject *kwargs) {
     return guard_int([&] {
-        if (!pointer_plan(self)) [[unlikely]] {
+        if (!pointer_plan(self)) [[unlikely]]
             call_fallback_tuple(Fallback::PointerInit, self, args, kwargs);
-            return 0;
-        }
-        Py_ssize_t n = PyTuple_GET_SIZE(args);
-        if (n > 1) [[unlikely]] {
-            PyErr_Format(PyExc_TypeError, "POINTER expected at most 1 argument, got %zd", n);
-            throw PyErrorSet{};
-        }
-        if (n == 1) set_contents(self, PyTuple_GET_ITEM(args, 0));
+        else
+            init_target(self, tuple_items(args), PyTuple_GET_SIZE(args));
         return 0;
     });
 }
 
-PyGetSetDef pointer_getset[] = {
-    {"contents", get_contents, set_contents_slot, "the object this pointer points to (read-write)", nullptr},
-    {nullptr, nullptr, nullptr, nullptr, nullptr},
-};
+// The same from construct_vectorcall (plan is plan_for(self)).
+void pointer_init_vector(PyObject *self, TypePlan *plan, PyObject *const *args, Py_ssize_t n) {
+    if (!has_target(plan)) [[unlikely]]
+        call_fallback_tuple(Fallback::PointerInit, self, args_tuple(args, n).get(), nullptr);
+    else
+        init_target(self, args, n);
+}
+
+constexpr AttributeDef kContents = {"contents", "the object this pointer points to (read-write)",
+                                     get_contents, set_contents_slot, &BoundClasses::pointer};
 
 PyMappingMethods pointer_as_mapping = {nullptr, pointer_subscript, pointer_ass_subscript};
 
@@ -141,7 +185,6 @@ PyTypeObject pointer_base = [] {
     t.tp_as_mapping = &pointer_as_mapping;
     t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
     t.tp_doc = "Native slots of pointers: int item get/set, contents, __init__ (read from the type's plan).";
-    t.tp_getset = pointer_getset;
     t.tp_init = pointer_init;
     t.tp_new = pointer_new;
     return t;
@@ -153,6 +196,8 @@ int init_pointer(PyObject *module) {
     return guard_int([&] {
         pointer_base.tp_base = CData_Type;
         if (PyType_Ready(&pointer_base) < 0) throw PyErrorSet{};
+        add_attribute(&pointer_base, kContents);
+        register_construction(PlanKind::Pointer, pointer_new, pointer_init, pointer_init_vector);
         if (PyModule_AddType(module, &pointer_base) < 0) throw PyErrorSet{};
         return 0;
     });

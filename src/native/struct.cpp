@@ -1,6 +1,7 @@
 // struct.cpp: StructBase, the native slots of structures and unions: __init__ with
 // positional values (keywords and the rest go to Python).  Their __new__ is CData's
 // (see cdata_new), bound with bind_new.
+#include "construct.h"
 #include "fallback.h"
 #include "field.h"
 #include "module.h"
@@ -18,25 +19,42 @@ void set_attribute(PyObject *self, PyObject *name, PyObject *value) {
     if (PyObject_SetAttr(self, name, value) < 0) throw PyErrorSet{};
 }
 
-// CPython's Struct_init: positional values fill the fields in order, base class
-// fields first; keyword arguments (and duplicates) are the Python level's.
+// Whether __init__ fills the fields natively: self's own plan, a record with fields.
+bool fills_natively(PyObject *self, const TypePlan *plan) noexcept {
+    return plan && plan->type == Py_TYPE(self) && plan->is_record() && plan->init;
+}
+
+// CPython's Struct_init for positional values: they fill the fields in order,
+// base class fields first.  plan passed fills_natively.
+void fill_fields(PyObject *self, TypePlan *plan, PyObject *const *args, Py_ssize_t n) {
+    Py_ssize_t names = PyTuple_GET_SIZE(plan->init);
+    for (Py_ssize_t i = 0; i < n && i < names; i++)
+        set_attribute(self, PyTuple_GET_ITEM(plan->init, i), args[i]);
+    if (n > names) [[unlikely]] raise(PyExc_TypeError, "too many initializers");
+}
+
+// Keyword arguments (and duplicates) are the Python level's.
 int struct_init(PyObject *self, PyObject *args, PyObject *kwargs) {
     return guard_int([&] {
         Py_ssize_t n = PyTuple_GET_SIZE(args);
+        bool keywords = kwargs && PyDict_GET_SIZE(kwargs);
         TypePlan *plan = plan_for(self);
-        bool native = !(kwargs && PyDict_GET_SIZE(kwargs)) && plan && plan->type == Py_TYPE(self) &&
-                      plan->is_record() && plan->init;
-        if (!native) [[unlikely]] {
-            if (n || (kwargs && PyDict_GET_SIZE(kwargs)))
-                call_fallback_tuple(Fallback::StructInit, self, args, kwargs);
+        if (keywords || !fills_natively(self, plan)) [[unlikely]] {
+            if (n || keywords) call_fallback_tuple(Fallback::StructInit, self, args, kwargs);
             return 0;
         }
-        Py_ssize_t names = PyTuple_GET_SIZE(plan->init);
-        for (Py_ssize_t i = 0; i < n && i < names; i++)
-            set_attribute(self, PyTuple_GET_ITEM(plan->init, i), PyTuple_GET_ITEM(args, i));
-        if (n > names) [[unlikely]] raise(PyExc_TypeError, "too many initializers");
+        fill_fields(self, plan, tuple_items(args), n);
         return 0;
     });
+}
+
+// The same from construct_vectorcall (no keywords).
+void struct_init_vector(PyObject *self, TypePlan *plan, PyObject *const *args, Py_ssize_t n) {
+    if (!fills_natively(self, plan)) [[unlikely]] {
+        if (n) call_fallback_tuple(Fallback::StructInit, self, args_tuple(args, n).get(), nullptr);
+        return;
+    }
+    fill_fields(self, plan, args, n);
 }
 
 PyTypeObject struct_base = [] {
@@ -56,6 +74,8 @@ int init_struct(PyObject *module) {
     return guard_int([&] {
         struct_base.tp_base = CData_Type;
         if (PyType_Ready(&struct_base) < 0) throw PyErrorSet{};
+        for (PlanKind kind : {PlanKind::Struct, PlanKind::Union})
+            register_construction(kind, struct_base.tp_new, struct_init, struct_init_vector);
         if (PyModule_AddType(module, &struct_base) < 0) throw PyErrorSet{};
         return 0;
     });

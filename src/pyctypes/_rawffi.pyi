@@ -67,13 +67,6 @@ def at_address(cls: type, address: int) -> CData:
     """An instance of ``cls`` (a CData subclass) viewing ``address``; owns nothing,
     ``_b_base_`` None, size ``cls._rawffi_size_``."""
 
-def dealloc_directly(cls: type) -> None:
-    """Instances of ``cls``'s subclasses are freed by CData's dealloc as soon
-    as their ``subtype_dealloc`` reaches ``cls`` (a Python CData subclass that
-    adds no ``__dict__``, ``__weakref__``, slots or finalizer; TypeError
-    otherwise): a family class of the Python level then costs no more to free
-    than CPython's C family types."""
-
 def new_instance(cls: type) -> CData:
     """A zeroed instance of ``cls`` (a CData subclass) owning its memory, as
     CData's ``__new__`` makes it, whatever ``cls.__new__`` is (pointer types
@@ -343,10 +336,15 @@ class TypePlan:
     retired: bool
     def retire(self) -> None:
         """The type has a newer plan: instances made with this one look it up."""
+    # Making a plan of a simple, struct/union (final), array or pointer (with a
+    # target) type also makes calling the type a vectorcall (its tp_vectorcall;
+    # its metaclass, a CDataType, gets the vectorcall flag): tp_new and tp_init
+    # run without an argument tuple while they are the family's native slots.
 
 class SimpleBase(CData):
     """Native slots of simple types: ``value`` (get/set through the code's
-    row, keep-alive at index 0) and ``__init__`` (at most one value)."""
+    row, keep-alive at index 0; a native descriptor checked as a getset
+    descriptor of the bound _SimpleCData) and ``__init__`` (at most one value)."""
 class ArrayBase(CData):
     """Native slots of arrays: int items (get, set, negative indices,
     IndexError "invalid index"), ``__init__`` (item i = args[i]) and
@@ -354,7 +352,8 @@ class ArrayBase(CData):
     iterated through it)."""
 class PointerBase(CData):
     """Native slots of pointers: int items, ``contents`` (get/set, keep-alives
-    "1" and "0"), ``__init__``."""
+    "1" and "0"; a native descriptor checked as a getset descriptor of the
+    bound _Pointer), ``__init__``."""
 class StructBase(CData):
     """Native ``__init__`` of structures and unions: positional values into
     the fields named by the plan's init (setattr's rules, straight into native

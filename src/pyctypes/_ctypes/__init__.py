@@ -32,11 +32,5 @@ _basics.bind_families(_SimpleCData=_SimpleCData, PyCSimpleType=_PyCSimpleType,
 # The classes the native call path recognises in arguments.
 _basics.raw.bind_classes(ArgumentError=ArgumentError, Array=Array, Pointer=_Pointer,
                          SimpleCData=_SimpleCData, CFuncPtr=CFuncPtr)
-if not _basics.PURE:
-    # Freeing an instance need not pass through these classes, which add
-    # nothing to free (CPython's family types are C types: one level).
-    for _family in (_basics._CData, _SimpleCData, Structure, Union, Array, _Pointer):
-        _basics.raw.dealloc_directly(_family)
-    del _family
 
 __version__ = "1.1.0"
