@@ -17,8 +17,11 @@ inline TypePlan *array_plan(PyObject *self) noexcept {
 
 // An int index, made non-negative and checked as Array_item does.
 Py_ssize_t item_index(TypePlan *plan, PyObject *index) {
-    Py_ssize_t i = PyNumber_AsSsize_t(index, PyExc_IndexError);
-    if (i == -1 && PyErr_Occurred()) [[unlikely]] throw PyErrorSet{};
+    Py_ssize_t i;
+    if (!exact_index(index, &i)) [[unlikely]] {
+        i = PyNumber_AsSsize_t(index, PyExc_IndexError);
+        if (i == -1 && PyErr_Occurred()) [[unlikely]] throw PyErrorSet{};
+    }
     if (i < 0) i += plan->length;
     if (i < 0 || i >= plan->length) [[unlikely]] raise(PyExc_IndexError, "invalid index");
     return i;

@@ -47,9 +47,11 @@ struct TypePlan;
 // What CData's tp_new makes.  Throws PyErrorSet.
 Ref new_owned(PyTypeObject *cls, TypePlan *plan, Py_ssize_t size);
 
-// PyObject_TypeCheck(o, CData_Type).  A ctypes class's MRO ends (..., CData, object):
-// that is checked first, without a call; PyType_IsSubtype's scan of the MRO decides
-// the rest (mixins after the ctypes base, ...).
+// PyObject_TypeCheck(o, CData_Type).  An object smaller than a CData is none (a
+// subtype has at least its layout: ints, floats, bytes... are answered at once).
+// A ctypes class's MRO ends (..., CData, object): that is checked next, without a
+// call; PyType_IsSubtype's scan of the MRO decides the rest (mixins after the
+// ctypes base, ...).
 // is_cdata_at_once is that first check alone: true means is_cdata, false means
 // "ask is_cdata".
 inline bool is_cdata_at_once(PyObject *o) noexcept {
@@ -60,6 +62,7 @@ inline bool is_cdata_at_once(PyObject *o) noexcept {
             PyTuple_GET_ITEM(mro, PyTuple_GET_SIZE(mro) - 2) == reinterpret_cast<PyObject *>(CData_Type));
 }
 inline bool is_cdata(PyObject *o) noexcept {
+    if (Py_TYPE(o)->tp_basicsize < static_cast<Py_ssize_t>(sizeof(CData))) return false;
     return is_cdata_at_once(o) || PyType_IsSubtype(Py_TYPE(o), CData_Type);
 }
 inline CData *as_cdata(PyObject *o) noexcept { return reinterpret_cast<CData *>(o); }

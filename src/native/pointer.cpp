@@ -40,7 +40,9 @@ char *target(PyObject *self) {
 bool is_index(PyObject *o) noexcept { return PyLong_CheckExact(o) || PyIndex_Check(o); }
 
 Py_ssize_t to_index(PyObject *index) {
-    Py_ssize_t i = PyNumber_AsSsize_t(index, PyExc_IndexError);
+    Py_ssize_t i;
+    if (exact_index(index, &i)) [[likely]] return i;
+    i = PyNumber_AsSsize_t(index, PyExc_IndexError);
     if (i == -1 && PyErr_Occurred()) [[unlikely]] throw PyErrorSet{};
     return i;
 }
