@@ -585,8 +585,9 @@ class _StructUnionType(_CDataMeta):
 
 def _finalize(cls):
     info = own_stginfo(cls)
-    if info is not None:
+    if info is not None and not info.flags & DICTFLAG_FINAL:
         info.flags |= DICTFLAG_FINAL
+        update_native_plan(cls, info)   # a final type's instances are made natively
 
 
 class PyCStructType(_StructUnionType):
