@@ -549,11 +549,12 @@ class _StructUnionType(_CDataMeta):
             if "_rawffi_size_" not in cls.__dict__:
                 set_stginfo(cls, own_stginfo(cls))    # a metaclass kept _fields_ for itself
             return cls
-        set_stginfo(cls, info)
         baseinfo = _ctype_info(cls.__base__)
         if baseinfo is not None:
             set_stginfo(cls, baseinfo.copy())
             baseinfo.flags |= DICTFLAG_FINAL
+        else:
+            set_stginfo(cls, info)
         return cls
 
     def __setattr__(cls, name, value):
@@ -584,10 +585,16 @@ class _StructUnionType(_CDataMeta):
 
 
 def _finalize(cls):
+    """The type becomes final (its first instance, or its use as a field type or
+    base, set the flag); a native plan made before that is renewed, since a final
+    type's instances are made natively."""
     info = own_stginfo(cls)
-    if info is not None and not info.flags & DICTFLAG_FINAL:
-        info.flags |= DICTFLAG_FINAL
-        update_native_plan(cls, info)   # a final type's instances are made natively
+    if info is None:
+        return
+    info.flags |= DICTFLAG_FINAL
+    plan = cls.__dict__.get("_rawffi_plan_")
+    if plan is not None and not plan.final:
+        update_native_plan(cls, info)
 
 
 class PyCStructType(_StructUnionType):
@@ -610,11 +617,9 @@ class UnionType(_StructUnionType):
 
 def _cdata_new(cls, *args, **kwargs):
     """CPython's GenericPyCData_new: a zeroed instance; the type becomes final."""
-    info = own_stginfo(cls)
-    if info is None:
+    if own_stginfo(cls) is None:
         raise TypeError("abstract class")
-    info.flags |= DICTFLAG_FINAL
-    update_native_plan(cls, info)       # final now: the next instances are made natively
+    _finalize(cls)
     return raw.new_instance(cls)
 
 
