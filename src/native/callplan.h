@@ -3,42 +3,13 @@
 #pragma once
 #include "access.h"
 #include "call.h"
+#include "decision.h"
 #include "directcall.h"
 
 namespace rawffi {
 
-// How one declared argument is converted; each kind does exactly what the
-// Python level's from_param of that family does, natively for the common
-// exact types, and otherwise calls the converter (from_param) and converts its
-// result as ConvParam does.
-enum class ArgKind : unsigned char {
-    Generic,    // converter(value), then ConvParam
-    Simple,     // PyCSimpleType.from_param for `code` (its setter's checks)
-    CharP,      // c_char_p.from_param
-    WcharP,     // c_wchar_p.from_param
-    VoidP,      // c_void_p.from_param
-    Instance,   // CDataType.from_param: structures, unions, function pointers
-    Array,      // CDataType.from_param of an array type (instances pass their address)
-    Pointer,    // PyCPointerType.from_param
-};
-
-// A Simple argument's store for exact ints and floats, without the code table.
-enum class FastStore : unsigned char { None, Int, Float, Double, LongDouble };
-
-struct ArgSpec {
-    ArgKind kind;
-    FastStore fast;          // Simple: how exact ints (and floats) are stored
-    unsigned char size;      // Simple, FastStore::Int: bytes stored
-    const CodeInfo *code;    // Simple: the type code's row
-    ffi_type *ffi;           // what an instance of the declared type is passed as
-    PyObject *ffitype;       // owned: the FFIType of ffi
-    PyObject *converter;     // owned: the from_param the Python level calls
-    PyTypeObject *cls;       // borrowed from the converter (a method of it); NULL for Generic
-    PyObject *proto;         // owned or NULL; Pointer: the target type when planned
-    unsigned int version;    // Pointer: cls's type version tag when planned (0: none)
-};
-
-// How the result is made (CPython's GetResult), then checked by checker.
+// How the result is made (CPython's GetResult, as the Python level planned
+// it for the restype), then checked by checker.
 enum class ResultKind : unsigned char {
     Int,        // no restype: a C int
     Void,       // None
@@ -47,6 +18,13 @@ enum class ResultKind : unsigned char {
     Instance,   // a new instance of restype holding a copy
     Call,       // restype(C int result): a plain callable
     Python,     // reader(address of the result): anything else
+};
+
+// One argument position: the Python rule that decides how a value is passed
+// there (rule(value, index) -> ArgDecision), and what it decided so far.
+struct ArgSite {
+    PyObject *rule;          // owned
+    SiteCache cache;
 };
 
 struct CallPlanObject {
@@ -63,12 +41,13 @@ struct CallPlanObject {
     int flags;                // CALL_* flags
     Py_ssize_t nconv;         // number of argtypes; -1 without argtypes
     DirectSig direct;         // the declared cif's direct call, if it has one
+    ArgSite extra;            // ConvParam's rule: arguments past the argtypes (all without)
 
-    ArgSpec *specs() noexcept {
-        return reinterpret_cast<ArgSpec *>(reinterpret_cast<char *>(this) + sizeof(*this));
+    ArgSite *sites() noexcept {
+        return reinterpret_cast<ArgSite *>(reinterpret_cast<char *>(this) + sizeof(*this));
     }
 };
-static_assert(sizeof(CallPlanObject) % alignof(ArgSpec) == 0);
+static_assert(sizeof(CallPlanObject) % alignof(ArgSite) == 0);
 
 // The CallPlan type object (set by init_callplan).
 extern PyTypeObject *CallPlan_Type;

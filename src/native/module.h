@@ -2,6 +2,8 @@
 #pragma once
 #include "refs.h"
 
+#include <initializer_list>
+
 namespace rawffi {
 // Each adds its types, functions and constants to the module; -1 with an error set on failure.
 int init_memory(PyObject *module);
@@ -23,4 +25,9 @@ int init_pointer(PyObject *module);
 int init_field(PyObject *module);
 int init_struct(PyObject *module);
 int init_metatype(PyObject *module);
+int init_decision(PyObject *module);
+
+// Add an enum.IntEnum called name to the module, with members names[0] = 0,
+// names[1] = 1, ...  Throws PyErrorSet.
+void add_int_enum(PyObject *module, const char *name, std::initializer_list<const char *> names);
 }  // namespace rawffi

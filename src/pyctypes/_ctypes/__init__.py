@@ -33,4 +33,8 @@ _basics.bind_families(_SimpleCData=_SimpleCData, PyCSimpleType=_PyCSimpleType,
 _basics.raw.bind_classes(ArgumentError=ArgumentError, Array=Array, Pointer=_Pointer,
                          SimpleCData=_SimpleCData, CFuncPtr=CFuncPtr)
 
+if not _basics.PURE:
+    from . import fastpath as _fastpath
+    _fastpath.install()
+
 __version__ = "1.1.0"

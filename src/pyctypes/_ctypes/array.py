@@ -143,7 +143,7 @@ def _array_stginfo(cls):
             flags |= flag
     info = _ArrayStgInfo(size=itemsize * length, align=iteminfo.align, length=int(length),
                          proto=itemtype, flags=flags, format=iteminfo.format,
-                         shape=(int(length),) + tuple(iteminfo.shape))
+                         shape=(int(length),) + tuple(iteminfo.shape), kind="array")
     info.extra = _ArrayPlan(itemtype, iteminfo)
     return info
 

@@ -23,6 +23,7 @@ import operator
 import sys
 
 from ._native import PURE, bind_native, native_bases, raw
+from . import params
 
 # Flags of a type's plan, as CPython's StgDict flags.
 TYPEFLAG_ISPOINTER = 0x100
@@ -30,6 +31,11 @@ TYPEFLAG_HASPOINTER = 0x200
 TYPEFLAG_HASUNION = 0x400
 TYPEFLAG_HASBITFIELD = 0x800
 DICTFLAG_FINAL = 0x1000
+
+
+# The native planner (fastpath.NativePlanner) once _ctypes is loaded, unless
+# PURE: the family modules hand it the plans they make, and never import it.
+planner = None
 
 
 class ArgumentError(Exception):
@@ -54,14 +60,16 @@ class StgInfo:
     ffi_type      raw.FFIType used to pass/return the type by value
     flags         TYPEFLAG_* / DICTFLAG_FINAL
     format, shape PEP 3118 format and shape (itemsize follows from them)
+    kind          the family: "simple", "array", "pointer", "struct", "union",
+                  "funcptr"
     """
 
     __slots__ = ("size", "align", "length", "proto", "code", "getfunc", "setfunc",
                  "ffi_type", "flags", "format", "shape", "fields", "argtypes",
-                 "restype", "checker", "converters", "extra")
+                 "restype", "checker", "converters", "extra", "kind")
 
     def __init__(self, size=0, align=1, length=0, proto=None, code=None, getfunc=None,
-                 setfunc=None, ffi_type=None, flags=0, format=None, shape=()):
+                 setfunc=None, ffi_type=None, flags=0, format=None, shape=(), kind=None):
         self.size = size
         self.align = align
         self.length = length
@@ -79,6 +87,7 @@ class StgInfo:
         self.checker = None
         self.converters = None
         self.extra = None       # a family's own data (simple types: True if byte-swapped)
+        self.kind = kind
 
     def copy(self):
         new = StgInfo()
@@ -345,6 +354,26 @@ def _unpickle(typ, state):
 
 # ---------------------------------------------------------------- the shared metaclass
 
+def cdata_param_rule(cls, value):
+    """The from_param rule of every ctypes type (CPython's CDataType_from_param):
+    an instance as is, byref() of an instance of the type's item type
+    (pointers, arrays), else _as_parameter_."""
+    if isinstance(value, cls):
+        return params.as_is(value)
+    if isinstance(value, CArgObject):
+        info = stginfo(cls)
+        ob = value._obj
+        if (info is not None and isinstance(info.proto, type) and ob is not None
+                and isinstance(ob, info.proto)):
+            return params.carg(value)
+        raise TypeError("expected %s instance instead of pointer to %s"
+                        % (cls.__name__, type(ob).__name__ if ob is not None else "???"))
+    as_parameter = getattr(value, "_as_parameter_", None)
+    if as_parameter is not None:
+        return params.uncached(cdata_param_rule(cls, as_parameter))
+    raise TypeError("expected %s instance instead of %s" % (cls.__name__, type(value).__name__))
+
+
 class _CDataMeta(*native_bases("CDataType"), type):
     """What every ctypes metaclass offers (CPython's CDataType methods)."""
 
@@ -411,24 +440,7 @@ class _CDataMeta(*native_bases("CDataType"), type):
 
     __rmul__ = __mul__
 
-    def from_param(cls, value):
-        """Default from_param (CPython's CDataType_from_param)."""
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, CArgObject):
-            # byref(x) is accepted where x is an instance of the type's item type
-            # (pointers, arrays); anything else is an error right away
-            info = stginfo(cls)
-            ob = value._obj
-            if (info is not None and isinstance(info.proto, type) and ob is not None
-                    and isinstance(ob, info.proto)):
-                return value
-            raise TypeError("expected %s instance instead of pointer to %s"
-                            % (cls.__name__, type(ob).__name__ if ob is not None else "???"))
-        as_parameter = getattr(value, "_as_parameter_", None)
-        if as_parameter is not None:
-            return cls.from_param(as_parameter)
-        raise TypeError("expected %s instance instead of %s" % (cls.__name__, type(value).__name__))
+    from_param = params.from_param_of(cdata_param_rule)
 
 
 def _check_buffer_room(info, mv, offset):

@@ -15,12 +15,11 @@ import sys
 import types
 import warnings
 
-from ._native import PURE, raw
-from .basics import (ArgumentError, CArgObject, _ArgBuffer, _CDataMeta, families, is_cdata,
+from ._native import raw
+from . import basics
+from .basics import (ArgumentError, CArgObject, _ArgBuffer, families, is_cdata,
                      is_simple_subclass, make_view, stginfo)
-from .primitive import (PyCSimpleType, _c_char_p_from_param, _c_void_p_from_param,
-                        _c_wchar_p_from_param)
-from .pointer import PyCPointerType, _Pointer
+from .params import AS_IS, ArgDecision, Pass
 
 CTYPES_MAX_ARGCOUNT = 1024
 
@@ -36,6 +35,11 @@ _FFI_VOID = raw.FFIType.for_code("v")
 _MISSING = object()
 
 
+def is_swapped(info):
+    """A simple type of the other byte order (its format starts with '>')."""
+    return info.format is not None and info.format[:1] == ">"
+
+
 def call_flags(funcflags):
     """The native call flags of a function type's _flags_: the GIL is released
     except for PyDLL/pythonapi functions, whose Python error is checked instead."""
@@ -48,68 +52,55 @@ def call_flags(funcflags):
     return flags
 
 
-# ---------------------------------------------------------------- arguments (ConvParam)
+# ---------------------------------------------------------------- ConvParam
 
-def _cell(code, value):
-    """An argument passed by value from its own 16-byte buffer."""
-    cell = _ArgBuffer()
-    keep = raw.store(code, cell._b_address_, value)
-    return cell, keep
-
-
-def _int_param(value):
-    # CPython reads the int as an unsigned long, else as a long, and passes the
-    # low bits as a C int; only values outside both ranges are refused.
-    if not -(1 << 63) <= value < (1 << 64):
-        raise OverflowError("int too long to convert")
-    cell, _ = _cell("i", value)
-    return _FFI_SINT, cell._b_address_, cell
-
-
-def _cdata_param(obj, info):
-    """A ctypes instance as an argument (the paramfunc of its type): arrays
-    pass their address, everything else its value (structures by value)."""
-    if isinstance(obj, families.Array):
-        cell, _ = _cell("P", obj._b_address_)
-        return _FFI_POINTER, cell._b_address_, (cell, obj)
-    ffi_type = info.ffi_type
-    if ffi_type is None:
-        raise TypeError("cannot pass %s instances by value" % type(obj).__name__)
-    return ffi_type, obj._b_address_, obj
-
-
-def conv_param(obj, index):
-    """One argument as (ffi type, address, keep-alive), CPython's ConvParam:
-    ctypes instances, CArgObjects (byref, from_param results), None (NULL),
-    int (as C int), bytes (char *), str (wchar_t *), else _as_parameter_."""
+def conv_param(obj, index, cacheable=True):
+    """CPython's ConvParam as a decision: ctypes instances by value (arrays by
+    address), CArgObjects, None (NULL), int (as C int), bytes (char *), str
+    (wchar_t *), else _as_parameter_."""
     if is_cdata(obj):
         info = stginfo(type(obj))
         if info is not None:
-            return _cdata_param(obj, info)
+            if isinstance(obj, families.Array):
+                return ArgDecision((Pass.ADDRESS, obj, None, cacheable))
+            if info.ffi_type is None:
+                raise TypeError("cannot pass %s instances by value" % type(obj).__name__)
+            return ArgDecision((Pass.MEMORY, obj, info.ffi_type, cacheable))
     if type(obj) is CArgObject:
-        return obj._ffi_type, obj._address, obj
+        return ArgDecision((Pass.CARG, obj, None, cacheable))
     if obj is None:
-        cell, _ = _cell("P", None)
-        return _FFI_POINTER, cell._b_address_, cell
+        return ArgDecision((Pass.NULL, obj, None, cacheable))
     if isinstance(obj, int):
-        return _int_param(obj)
+        # CPython reads the int as a long, else as an unsigned long, and passes
+        # the low bits as a C int; only values outside both ranges are refused.
+        if not -(1 << 63) <= obj < (1 << 64):
+            raise OverflowError("int too long to convert")
+        return ArgDecision((Pass.INT, obj, None, cacheable))
     if isinstance(obj, bytes):
-        cell, keep = _cell("z", obj)
-        return _FFI_POINTER, cell._b_address_, (cell, keep)
+        return ArgDecision((Pass.STORE, obj, "z", cacheable))
     if isinstance(obj, str):
         # ConvParam converts with PyUnicode_AsWideCharString(obj, NULL), which
-        # refuses an embedded NUL (c_wchar_p and its from_param do not)
+        # refuses an embedded NUL (c_wchar_p and its from_param do not): that
+        # depends on the value, so it is decided for each str.
         if str.find(obj, "\0") >= 0:
             raise ValueError("embedded null character")
-        cell, keep = _cell("Z", obj)
-        return _FFI_POINTER, cell._b_address_, (cell, keep)
+        return ArgDecision((Pass.STORE, obj, "Z", False))
     as_parameter = getattr(obj, "_as_parameter_", _MISSING)
     if as_parameter is not _MISSING:
-        return conv_param(as_parameter, index)
+        return conv_param(as_parameter, index, False)
     raise TypeError("Don't know how to convert parameter %d" % index)
 
 
-def _argument_error(index, exc):
+def decide(param, index):
+    """The ArgDecision of a from_param rule's Param."""
+    if param.how is AS_IS:
+        return conv_param(param.obj, index, param.cacheable)
+    return ArgDecision((param.how, param.obj, param.detail, param.cacheable))
+
+
+# ---------------------------------------------------------------- argument errors
+
+def argument_error(index, exc):
     """ArgumentError "argument N: ExcClass: message" (_ctypes_extend_error)."""
     try:
         text = str(exc)
@@ -118,23 +109,85 @@ def _argument_error(index, exc):
     return ArgumentError("argument %d: %s: %s" % (index, type(exc).__name__, text))
 
 
-def convert_args(args, converters):
-    """Convert every argument: those with an argtype through its from_param,
-    then ConvParam; extra (variadic) ones by ConvParam alone."""
+def rule_for_site(converter):
+    """The decision rule of one declared argument, rule(value, index) ->
+    ArgDecision: the family rule behind a from_param made by from_param_of,
+    else a call of the converter (a from_param of the program's own), whose
+    result ConvParam passes."""
+    rule = getattr(getattr(converter, "__func__", None), "param_rule", None)
+    if rule is not None and isinstance(getattr(converter, "__self__", None), type):
+        # (the class is read from the bound method: the rule holds no new
+        # reference to it, as CPython's converters hold none but the method)
+        def decide_argument(value, index):
+            error = None
+            try:
+                return decide(rule(converter.__self__, value), index)
+            except Exception as exc:
+                error = argument_error(index, exc)
+            raise error
+    else:
+        def decide_argument(value, index):
+            error = None
+            try:
+                return conv_param(converter(value), index, False)
+            except Exception as exc:
+                error = argument_error(index, exc)
+            raise error
+    return decide_argument
+
+
+def decide_extra_argument(value, index):
+    """The rule of an argument past the argtypes (or of any, without them):
+    ConvParam alone."""
+    error = None
+    try:
+        return conv_param(value, index)
+    except Exception as exc:
+        error = argument_error(index, exc)
+    raise error
+
+
+# ---------------------------------------------------------------- PURE: performing a decision
+
+def _cell(code, value):
+    """An argument passed by value from its own 16-byte buffer."""
+    cell = _ArgBuffer()
+    keep = raw.store(code, cell._b_address_, value)
+    return cell, keep
+
+
+def perform(decision):
+    """(ffi type, address of the value, keep-alive) of an ArgDecision: what the
+    native call path does for it, in Python."""
+    how, obj, detail, _ = decision
+    if how == Pass.MEMORY:
+        return detail, obj._b_address_, obj
+    if how == Pass.CARG:
+        return obj._ffi_type, obj._address, obj
+    if how == Pass.NULL:
+        cell, _ = _cell("P", None)
+        return _FFI_POINTER, cell._b_address_, cell
+    if how == Pass.ADDRESS:
+        cell, _ = _cell("P", obj._b_address_)
+        return _FFI_POINTER, cell._b_address_, (cell, obj)
+    if how == Pass.INT:
+        cell, _ = _cell("i", obj)
+        return _FFI_SINT, cell._b_address_, cell
+    if how == Pass.STORE:
+        cell, keep = _cell(detail, obj)
+        return raw.FFIType.for_code(detail), cell._b_address_, (cell, keep, obj)
+    raise ValueError("unknown Pass action %r" % (how,))
+
+def convert_args(args, rules):
+    """Convert every argument by its rule (CPython's ConvParam after
+    from_param), as the native call path does: (ffi types, addresses, keep-alives)."""
     ffi_types = []
     addresses = []
     keeps = []
-    nconv = len(converters) if converters is not None else 0
+    nrules = len(rules) if rules is not None else 0
     for i, arg in enumerate(args):
-        error = None
-        try:
-            if i < nconv:
-                arg = converters[i](arg)
-            ffi_type, address, keep = conv_param(arg, i + 1)
-        except Exception as exc:
-            error = _argument_error(i + 1, exc)
-        if error is not None:
-            raise error
+        rule = rules[i] if i < nrules else decide_extra_argument
+        ffi_type, address, keep = perform(rule(arg, i + 1))
         ffi_types.append(ffi_type)
         addresses.append(address)
         keeps.append(keep)
@@ -245,20 +298,21 @@ def result_buffer(size):
 
 class CallPlan:
     """What a call of one function needs, decided when argtypes/restype are set:
-    the converters, how the result is read, the call flags, the call interface
-    prepared for the declared argument types, and (unless PURE) the same as a
-    native raw.CallPlan, which the function pointer executes itself."""
+    each declared argument's rule (from its converter), how the result is
+    read, the call flags, and the call interface prepared for the declared
+    argument types.  ``native`` is the same as a raw.CallPlan (made by the
+    fastpath module unless PURE), which the function pointer executes itself."""
 
-    __slots__ = ("converters", "rtype", "read_result", "flags", "native")
+    __slots__ = ("rules", "rtype", "read_result", "flags", "extra_args", "cif", "native")
 
     def __init__(self, converters, argtypes, restype, funcflags):
-        self.converters = converters
+        self.rules = None if converters is None else tuple(rule_for_site(c) for c in converters)
         self.rtype, self.read_result = result_plan(restype)
         self.flags = call_flags(funcflags)
-        cif = self._prepare(argtypes) if argtypes is not None else None
-        self.native = None
-        if not PURE:
-            self.native = native_plan(self, converters, argtypes, restype, funcflags, cif)
+        # cdecl functions take more arguments than argtypes (variadic)
+        self.extra_args = bool(funcflags & FUNCFLAG_CDECL)
+        self.cif = self._prepare(argtypes) if argtypes is not None else None
+        self.native = None if basics.planner is None else basics.planner.call_plan(self, restype)
 
     def _prepare(self, argtypes):
         """Prepare the cif of the declared signature now, when every argtype
@@ -271,100 +325,15 @@ class CallPlan:
         return None
 
 
-# ---------------------------------------------------------------- the native plan
-
-# The from_param functions whose checks the native call path repeats for the
-# exact types they accept (any other value still goes through from_param).
-_FROM_PARAM_KINDS = {
-    PyCSimpleType.from_param: "simple",
-    _c_char_p_from_param: "char_p",
-    _c_wchar_p_from_param: "wchar_p",
-    _c_void_p_from_param: "void_p",
-    _CDataMeta.from_param: "instance",
-    PyCPointerType.from_param: "pointer",
-}
-
-
-def is_swapped(info):
-    """A simple type of the other byte order (its format starts with '>')."""
-    return info.format is not None and info.format[:1] == ">"
-
-
-def _arg_spec(tp, converter):
-    """How the native call converts an argument declared as tp, whose
-    from_param is converter: (kind, converter, tp, ffi type, code or target)."""
-    kind = None
-    if getattr(converter, "__self__", None) is tp:
-        kind = _FROM_PARAM_KINDS.get(getattr(converter, "__func__", None))
-    info = stginfo(tp)
-    try:
-        ffi = ffi_type_of(tp)
-    except Exception:
-        ffi, kind = _FFI_SINT, None
-    extra = None
-    if info is None:
-        kind = None
-    elif kind == "simple":
-        extra = info.code
-    elif kind == "instance":
-        if issubclass(tp, families.Array):
-            kind = "array"
-        elif info.ffi_type is None:
-            kind = None
-    elif kind == "pointer":
-        extra = info.proto
-        if not isinstance(extra, type) or issubclass(tp, extra):
-            kind = None     # (an instance of tp would also be one of its target)
-    return (kind or "generic", converter, tp, ffi, extra)
-
-
-def _result_spec(restype, read_result):
-    """How the native call makes the result: (kind, restype or reader, code,
-    size, checker), as result_plan decides it."""
-    if restype is NULL_RESTYPE:
-        return ("int", None, None, 0, None)
-    if restype is None:
-        return ("void", None, None, 0, None)
-    info = stginfo(restype)
-    if info is None:
-        return ("call", restype, None, 0, None)
-    checker = getattr(restype, "_check_retval_", None)
-    if info.getfunc is not None and not is_simple_subclass(restype):
-        if info.code == "O":
-            return ("object", None, "O", 0, checker)
-        if info.code != "v" and not is_swapped(info):
-            return ("simple", None, info.code, 0, checker)
-        return ("python", read_result, None, 0, None)
-    return ("instance", restype, None, info.size, checker)
-
-
-def native_plan(plan, converters, argtypes, restype, funcflags, cif):
-    """The raw.CallPlan of a CallPlan, or None when the native core cannot
-    execute this signature (the Python level then calls)."""
-    argspecs = None
-    if converters is not None:
-        argspecs = tuple(_arg_spec(tp, conv) for tp, conv in zip(tuple(argtypes), converters))
-        if len(argspecs) != len(converters):
-            return None
-    extra_args = bool(funcflags & FUNCFLAG_CDECL)
-    for result in (_result_spec(restype, plan.read_result),
-                   ("python", plan.read_result, None, 0, None)):
-        try:
-            return raw.CallPlan(argspecs, result, plan.rtype, cif, plan.flags, extra_args)
-        except (TypeError, ValueError):
-            continue
-    return None
-
-
 def callproc(address, args, plan):
     """Convert args, call the function at address, convert the result."""
     argcount = len(args)
     if argcount > CTYPES_MAX_ARGCOUNT:
         raise ArgumentError("too many arguments (%d), maximum is %d"
                             % (argcount, CTYPES_MAX_ARGCOUNT))
-    converters = plan.converters
-    ffi_types, addresses, keeps = convert_args(args, converters)
-    nconv = len(converters) if converters is not None else 0
+    rules = plan.rules
+    ffi_types, addresses, keeps = convert_args(args, rules)
+    nconv = len(rules) if rules is not None else 0
     # More arguments than argtypes: a variadic call (ffi_prep_cif_var).
     nfixed = nconv if 0 < nconv < argcount else -1
     cif = call_interface(plan.rtype, tuple(ffi_types), nfixed)
@@ -421,27 +390,6 @@ def _print_error(exc):
     exc.__traceback__ = tb
     sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, tb
     sys.excepthook(type(exc), exc, tb)
-
-
-def _callback_argspec(tp, read):
-    """How the native closure makes one argument: ("load", code, swapped) for
-    fundamental simple types; for others a new instance holding a copy:
-    ("new", tp, size) when making one runs no Python code (a pointer type with
-    a target, a structure or union, with their family's own __new__ and
-    __init__, which without arguments only allocate), else ("instance", tp,
-    size), which calls tp(); else ("reader", read)."""
-    from .structure import Structure, Union
-    info = stginfo(tp)
-    if info is not None and info.getfunc is not None and not is_simple_subclass(tp):
-        if info.code != "v":
-            return ("load", info.code, is_swapped(info))
-    elif info is not None and info.size <= ffi_type_of(tp).size:
-        family = (_Pointer if isinstance(tp, PyCPointerType) and info.proto is not None
-                  else next((f for f in (Structure, Union) if issubclass(tp, f)), None))
-        if family is not None and tp.__new__ is family.__new__ and tp.__init__ is family.__init__:
-            return ("new", tp, info.size)
-        return ("instance", tp, info.size)
-    return ("reader", read)
 
 
 # Result codes the native closure stores itself for exact ints and floats.
@@ -515,12 +463,12 @@ def make_callback(callable, argtypes, restype, funcflags):
 
     flags = raw.CALL_USE_ERRNO if funcflags & FUNCFLAG_USE_ERRNO else 0
     thunk = CThunkObject()
-    if PURE:
+    planner = basics.planner
+    if planner is None:
         thunk.closure = raw.Closure(cif, invoke, flags)
     else:
-        argspecs = tuple(_callback_argspec(tp, read) for tp, read in zip(argtypes, readers))
-        plan = (argspecs, rcode, store_result if setfunc is not None else None, on_error)
-        thunk.closure = raw.Closure(cif, callable, flags, plan)
+        thunk.closure = planner.closure(cif, callable, flags, argtypes, readers, rcode,
+                                        store_result if setfunc is not None else None, on_error)
     thunk.callable = callable
     thunk.argtypes = argtypes
     thunk.restype = restype

@@ -72,7 +72,8 @@ class PyCFuncPtrType(_CDataMeta):
             raise TypeError("class must define _flags_ which must be an integer")
         info = StgInfo(size=raw.sizeof_code("P"), align=raw.alignof_code("P"), length=1,
                        ffi_type=raw.FFIType.for_code("P"),
-                       flags=(flags & _ULONG_MASK) | TYPEFLAG_ISPOINTER, format="X{}")
+                       flags=(flags & _ULONG_MASK) | TYPEFLAG_ISPOINTER, format="X{}",
+                       kind="funcptr")
         info.restype = NULL_RESTYPE
         if "_argtypes_" in namespace:
             info.converters = converters_from_argtypes(namespace["_argtypes_"])
@@ -285,16 +286,20 @@ class CFuncPtr(_CData, raw.FuncPtr, metaclass=PyCFuncPtrType):
         """The call (PyCFuncPtr_call): paramflags, argument count, the foreign
         call, errcheck, out-parameters."""
         state = _state(self)
-        plan = state.plan or self._call_plan(state)
+        plan = state.plan
+        if plan is None:
+            plan = self._call_plan(state)
+            if self._fp_plan_ is not None and not kwds:
+                return raw.FuncPtr.__call__(self, *args)    # the native plan makes this call too
         numretvals = 0
         if state.paramflags is not None:
             argtypes = self.argtypes
             if argtypes is not None and len(argtypes):
                 args, outmask, inoutmask, numretvals = _build_callargs(
                     state.paramflags, tuple(argtypes), args, kwds)
-        converters = plan.converters
-        if converters is not None:
-            _check_argcount(len(converters), len(args), stginfo(type(self)).flags)
+        rules = plan.rules
+        if rules is not None:
+            _check_argcount(len(rules), len(args), stginfo(type(self)).flags)
         address = raw.load("P", self._b_address_)
         if address is None:
             raise ValueError("NULL function pointer called")

@@ -13,7 +13,9 @@ and items are views whose ``_b_base_`` is the pointer itself.
 """
 
 from ._native import PURE, bind_native, native_bases, raw
-from .basics import (StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_set,
+from . import basics, params
+from .basics import (StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_param_rule,
+                     cdata_set,
                      get_container, get_kept_objects, is_cdata, keep_ref, make_view, set_stginfo,
                      stginfo, update_native_plan, value_getter)
 from .array import Array, caller_module, has_index, ssize_index, type_name
@@ -41,6 +43,27 @@ def _pointer_format(proto):
     return prefix + (info.format if info.format is not None else "B")
 
 
+def pointer_param_rule(cls, value):
+    """CPython's PyCPointerType_from_param: None, an instance of the target
+    type (passed by reference), a pointer or array of (a subclass of) the
+    target type, else the rule of every ctypes type."""
+    if value is None:
+        return params.null()
+    info = stginfo(cls)
+    if info is None:
+        raise TypeError("abstract class")
+    proto = info.proto
+    if proto is None:
+        raise TypeError("expected %s instance instead of %s"
+                        % (cls.__name__, type(value).__name__))
+    if isinstance(value, proto):
+        return params.reference(value)
+    if isinstance(value, (_Pointer, Array)):
+        if issubclass(stginfo(type(value)).proto, proto):
+            return params.as_is(value)
+    return cdata_param_rule(cls, value)
+
+
 class PyCPointerType(_CDataMeta):
     """metatype for the Pointer Objects"""
 
@@ -49,7 +72,8 @@ class PyCPointerType(_CDataMeta):
         if _CData in bases:
             return cls              # the abstract base _Pointer itself
         info = StgInfo(size=raw.sizeof_code("P"), align=raw.alignof_code("P"), length=1,
-                       ffi_type=raw.FFIType.for_code("P"), flags=TYPEFLAG_ISPOINTER)
+                       ffi_type=raw.FFIType.for_code("P"), flags=TYPEFLAG_ISPOINTER,
+                       kind="pointer")
         if "_type_" in cls.__dict__:         # only the class's own _type_ counts
             proto = cls.__dict__["_type_"]
             _check_proto(proto)
@@ -66,27 +90,11 @@ class PyCPointerType(_CDataMeta):
         _check_proto(ctype)
         info.proto = ctype
         update_native_plan(cls, info)
+        if basics.planner is not None:
+            basics.planner.rules_changed()     # pointer_param_rule decided from the old target
         type.__setattr__(cls, "_type_", ctype)
 
-    def from_param(cls, value):
-        """Accept None, an instance of the target type (passed byref), a pointer or
-        array of (a subclass of) the target type, else the generic rules
-        (CPython's PyCPointerType_from_param)."""
-        if value is None:
-            return None
-        info = stginfo(cls)
-        if info is None:
-            raise TypeError("abstract class")
-        proto = info.proto
-        if proto is None:
-            raise TypeError("expected %s instance instead of %s"
-                            % (cls.__name__, type(value).__name__))
-        if isinstance(value, proto):
-            return byref(value)
-        if isinstance(value, (_Pointer, Array)):
-            if issubclass(stginfo(type(value)).proto, proto):
-                return value
-        return _CDataMeta.from_param(cls, value)
+    from_param = params.from_param_of(pointer_param_rule)
 
 
 # ---------------------------------------------------------------- the instances

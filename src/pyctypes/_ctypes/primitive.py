@@ -8,8 +8,9 @@ function results and callback arguments all read and write through them.
 """
 
 from ._native import PURE, bind_native, native_bases, raw
-from .basics import (TYPEFLAG_ISPOINTER, CArgObject, StgInfo, _CData, _CDataMeta, is_cdata,
-                     is_simple_subclass, keep_ref, set_stginfo, stginfo)
+from . import params
+from .basics import (TYPEFLAG_ISPOINTER, CArgObject, StgInfo, _ArgBuffer, _CData, _CDataMeta,
+                     is_cdata, is_simple_subclass, keep_ref, set_stginfo, stginfo)
 
 # Every code CPython's PyCSimpleType accepts; 'X' (BSTR) is Windows-only and
 # refused with ValueError as CPython does on other platforms.
@@ -120,108 +121,109 @@ def _ffi_code(code):
     return "h" if code == "v" else code
 
 
-# ---------------------------------------------------------------- from_param per type
+# ---------------------------------------------------------------- from_param rules per type
+# Each rule decides how a value is passed for an argtype (params.Param); the
+# public from_param materializes the decision (params.from_param_of).
 
 _MISSING = object()
 
 
-def _simple_from_param(cls, value):
+def _setter_accepts(code, value):
+    """True if the code's setter takes value (CPython tries it into the
+    CArgObject it would return)."""
+    try:
+        setfunc_for(code)(_ArgBuffer()._b_address_, value)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
+
+
+def _simple_param_rule(cls, value):
     """CPython's PyCSimpleType_from_param: an instance as is, else the value
-    converted into a CArgObject; failing that, _as_parameter_."""
+    stored by the type's setter; failing that, _as_parameter_."""
     if isinstance(value, cls):
-        return value
+        return params.as_is(value)
     info = stginfo(cls)
     if info is None:
         raise TypeError("abstract class")
     code = info.code
-    arg = CArgObject(code, raw.FFIType.for_code(_ffi_code(code)), None)
-    try:
-        arg._obj = setfunc_for(code)(arg._address, value)
-        return arg
-    except (TypeError, ValueError, OverflowError):
-        as_parameter = getattr(value, "_as_parameter_", _MISSING)
-        if as_parameter is _MISSING:
-            raise TypeError("wrong type") from None
-    return cls.from_param(as_parameter)
-
-
-def _pointer_arg(tag, value):
-    """A CArgObject of tag z/Z/P holding a pointer value."""
-    arg = CArgObject(tag, raw.FFIType.for_code("P"), None)
-    arg._obj = raw.store(tag, arg._address, value)
-    return arg
+    if _setter_accepts(code, value):
+        if code == "v":     # VARIANT_BOOL: the short the setter stores, from the value's truth
+            return params.store("h", -1 if value else 0, tag="v", cacheable=False)
+        return params.store(code, value)
+    as_parameter = getattr(value, "_as_parameter_", _MISSING)
+    if as_parameter is _MISSING:
+        raise TypeError("wrong type")
+    return params.uncached(_simple_param_rule(cls, as_parameter))
 
 
 def _item_is(obj, code):
     """True if obj is an array of / pointer to a simple type of this code."""
-    from .array import Array
-    from .pointer import _Pointer
-    if isinstance(obj, (Array, _Pointer)):
-        item = stginfo(type(obj)).proto
-        item_info = stginfo(item)
-        return item_info is not None and item_info.code == code
-    return False
+    info = stginfo(type(obj)) if is_cdata(obj) else None
+    if info is None or info.kind not in ("array", "pointer"):
+        return False
+    item_info = stginfo(info.proto)
+    return item_info is not None and item_info.code == code
 
 
-def _string_pointer_from_param(tag, text_type, char_code):
-    """from_param of c_char_p (tag 'z', bytes, items 'c') and c_wchar_p (tag 'Z',
-    str, items 'u'): None, the text type, an instance, an array of / pointer to
-    the character type, byref() of a character, or _as_parameter_."""
-    def from_param(cls, value):
+def _string_pointer_rule(tag, text_type, char_code):
+    """The from_param rule of c_char_p (tag 'z', bytes, items 'c') and
+    c_wchar_p (tag 'Z', str, items 'u'): None, the text type, an instance, an
+    array of / pointer to the character type, byref() of a character, or
+    _as_parameter_."""
+    def rule(cls, value):
         if value is None:
-            return None
+            return params.null()
         if isinstance(value, text_type):
-            return _pointer_arg(tag, value)
+            return params.store(tag, value)
         if isinstance(value, cls) or _item_is(value, char_code):
-            return value
+            return params.as_is(value)
         if isinstance(value, CArgObject):       # byref(c_char(...)) / byref(c_wchar(...))
             info = stginfo(type(value._obj))
             if info is not None and info.code == char_code:
-                return value
+                return params.carg(value)
         as_parameter = getattr(value, "_as_parameter_", _MISSING)
         if as_parameter is not _MISSING:
-            return cls.from_param(as_parameter)
+            return params.uncached(rule(cls, as_parameter))
         raise TypeError("wrong type")
-    return from_param
+    rule.__qualname__ = rule.__name__ = ("c_char_p" if tag == "z" else "c_wchar_p") + "_param_rule"
+    return rule
 
 
-_c_char_p_from_param = _string_pointer_from_param("z", bytes, "c")
-_c_wchar_p_from_param = _string_pointer_from_param("Z", str, "u")
+_c_char_p_param_rule = _string_pointer_rule("z", bytes, "c")
+_c_wchar_p_param_rule = _string_pointer_rule("Z", str, "u")
 
 
-def _c_void_p_from_param(cls, value):
-    from .array import Array
-    from .pointer import _Pointer
-    from .function import CFuncPtr
+def _c_void_p_param_rule(cls, value):
+    """c_void_p's from_param: None, an int address, bytes, str, a pointer-like
+    instance as is, byref(), a function pointer's or a c_char_p's stored
+    pointer, or _as_parameter_."""
     if value is None:
-        return None
+        return params.null()
     if isinstance(value, int):
-        return _pointer_arg("P", value)
+        return params.store("P", value)
     if isinstance(value, bytes):
-        return _pointer_arg("z", value)
+        return params.store("z", value)
     if isinstance(value, str):
-        return _pointer_arg("Z", value)
-    if isinstance(value, cls) or isinstance(value, (Array, _Pointer)):
-        return value
-    if isinstance(value, CArgObject) and value._tag == "P":      # byref(...)
-        return value
-    if isinstance(value, CFuncPtr):
-        arg = CArgObject("P", raw.FFIType.for_code("P"), value)
-        raw.store("P", arg._address, raw.load("P", value._b_address_))
-        return arg
+        return params.store("Z", value)
     info = stginfo(type(value)) if is_cdata(value) else None
+    if isinstance(value, cls) or (info is not None and info.kind in ("array", "pointer")):
+        return params.as_is(value)
+    if isinstance(value, CArgObject) and value._tag == "P":      # byref(...)
+        return params.carg(value)
+    if info is not None and info.kind == "funcptr":
+        return params.stored_pointer(value, "P")
     if info is not None and info.code in ("z", "Z"):            # c_char_p, c_wchar_p
-        arg = CArgObject("Z", raw.FFIType.for_code("P"), value)
-        raw.store("P", arg._address, raw.load("P", value._b_address_))
-        return arg
+        return params.stored_pointer(value, "Z")
     as_parameter = getattr(value, "_as_parameter_", _MISSING)
     if as_parameter is not _MISSING:
-        return cls.from_param(as_parameter)
+        return params.uncached(_c_void_p_param_rule(cls, as_parameter))
     raise TypeError("wrong type")
 
 
-_POINTER_FROM_PARAM = {"z": _c_char_p_from_param, "Z": _c_wchar_p_from_param,
-                       "P": _c_void_p_from_param}
+_POINTER_FROM_PARAM = {"z": params.from_param_of(_c_char_p_param_rule),
+                       "Z": params.from_param_of(_c_wchar_p_param_rule),
+                       "P": params.from_param_of(_c_void_p_param_rule)}
 
 
 # ---------------------------------------------------------------- the metaclass
@@ -251,7 +253,7 @@ def simple_stginfo(code, swapped=False):
                    code=code, getfunc=getfunc_for(code, swapped),
                    setfunc=setfunc_for(code, swapped),
                    ffi_type=raw.FFIType.for_code(_ffi_code(code)),
-                   flags=TYPEFLAG_ISPOINTER if code in "zZP" else 0,
+                   flags=TYPEFLAG_ISPOINTER if code in "zZP" else 0, kind="simple",
                    format=(">" if swapped else "<") + letter)
     info.extra = swapped
     return info
@@ -278,8 +280,7 @@ class PyCSimpleType(_CDataMeta):
             type.__setattr__(cls, "__ctype_be__", _SwappedTwin(cls, name, bases, namespace))
         return cls
 
-    def from_param(cls, value):
-        return _simple_from_param(cls, value)
+    from_param = params.from_param_of(_simple_param_rule)
 
 
 class _SwappedTwin:

@@ -539,7 +539,8 @@ class _StructUnionType(_CDataMeta):
             return cls
         is_struct = not isinstance(cls, UnionType)
         info = _StructStgInfo(size=0, align=0, format="B",
-                              flags=0 if is_struct else TYPEFLAG_HASUNION)
+                              flags=0 if is_struct else TYPEFLAG_HASUNION,
+                              kind="struct" if is_struct else "union")
         if "_fields_" in cls.__dict__:
             # Setting _fields_ installs the whole plan; until then only the
             # StgInfo is needed.  Through the metaclass, so that a subclass

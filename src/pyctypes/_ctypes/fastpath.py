@@ -1,0 +1,92 @@
+"""The boundary between the two levels: the one module that turns the Python
+level's plans into the native core's.
+
+The family modules describe what ctypes does (StgInfo, conversion.CallPlan,
+the from_param rules of params); they never import this module.  When the
+package is loaded without PYCTYPES_PURE, ``install()`` sets ``basics.planner``
+to a NativePlanner, and each family hands it the plans it makes:
+
+- ``call_plan``: a function's raw.CallPlan: one decision rule per declared
+  argument (the native call asks it for each new type of value and remembers
+  the answer), the result as a raw.ResultPlan, the prepared cif and flags;
+- ``closure``: a callback's raw.Closure with its native argument plan.
+
+Under PURE nothing here runs: ``basics.planner`` stays None and the Python
+level executes its plans itself.
+"""
+
+from ._native import raw
+from . import basics
+from .basics import is_simple_subclass, stginfo
+from .conversion import NULL_RESTYPE, decide_extra_argument, ffi_type_of, is_swapped
+from .pointer import PyCPointerType, _Pointer
+from .structure import Structure, Union
+
+ResultKind = raw.ResultKind
+
+
+def _result_plan(plan, restype):
+    """How the native call makes the result (CPython's GetResult), as
+    conversion.result_plan decides it for the restype."""
+    if restype is NULL_RESTYPE:
+        return raw.ResultPlan((ResultKind.INT, None, None, 0, None))
+    if restype is None:
+        return raw.ResultPlan((ResultKind.VOID, None, None, 0, None))
+    info = stginfo(restype)
+    if info is None:
+        return raw.ResultPlan((ResultKind.CALL, restype, None, 0, None))
+    checker = getattr(restype, "_check_retval_", None)
+    if info.getfunc is not None and not is_simple_subclass(restype):
+        if info.code == "O":
+            return raw.ResultPlan((ResultKind.OBJECT, None, "O", 0, checker))
+        if info.code != "v" and not is_swapped(info):
+            return raw.ResultPlan((ResultKind.SIMPLE, None, info.code, 0, checker))
+    elif info.size <= max(plan.rtype.size, raw.sizeof_code("L")):
+        return raw.ResultPlan((ResultKind.INSTANCE, restype, None, info.size, checker))
+    # byte-swapped values, VARIANT_BOOL, arrays larger than the pointer they
+    # are returned as: the Python reader (its checker included)
+    return raw.ResultPlan((ResultKind.PYTHON, plan.read_result, None, 0, None))
+
+
+def _callback_argspec(tp, read):
+    """How the native closure makes one argument: ("load", code, swapped) for
+    fundamental simple types; for others a new instance holding a copy:
+    ("new", tp, size) when making one runs no Python code (a pointer type with
+    a target, a structure or union, with their family's own __new__ and
+    __init__, which without arguments only allocate), else ("instance", tp,
+    size), which calls tp(); else ("reader", read)."""
+    info = stginfo(tp)
+    if info is not None and info.getfunc is not None and not is_simple_subclass(tp):
+        if info.code != "v":
+            return ("load", info.code, is_swapped(info))
+    elif info is not None and info.size <= ffi_type_of(tp).size:
+        family = (_Pointer if isinstance(tp, PyCPointerType) and info.proto is not None
+                  else next((f for f in (Structure, Union) if issubclass(tp, f)), None))
+        if family is not None and tp.__new__ is family.__new__ and tp.__init__ is family.__init__:
+            return ("new", tp, info.size)
+        return ("instance", tp, info.size)
+    return ("reader", read)
+
+
+class NativePlanner:
+    """Makes the native plans of the Python level's plans."""
+
+    def call_plan(self, plan, restype):
+        """The raw.CallPlan of a conversion.CallPlan for restype."""
+        return raw.CallPlan(plan.rules, decide_extra_argument, _result_plan(plan, restype), plan.rtype,
+                            plan.cif, plan.flags, plan.extra_args)
+
+    def rules_changed(self):
+        """What a rule decided from has changed: every call site forgets."""
+        raw.forget_decisions()
+
+    def closure(self, cif, callable, flags, argtypes, readers, result_code, store_result,
+                on_error):
+        """A callback's closure, converting its arguments natively."""
+        argspecs = tuple(_callback_argspec(tp, read) for tp, read in zip(argtypes, readers))
+        return raw.Closure(cif, callable, flags, (argspecs, result_code, store_result, on_error))
+
+
+def install():
+    """Let the families hand their plans to the native core from now on."""
+    basics.planner = NativePlanner()
