@@ -16,7 +16,7 @@ import pytest
 from pyctypes import ctypes as P
 from pyctypes._ctypes import primitive
 from pyctypes._ctypes._native import PURE, raw
-from pyctypes._ctypes.conversion import decide_extra_argument
+from pyctypes._ctypes.conversion import decide_extra_argument, refuse_call
 
 
 def outcome(fn, *args):
@@ -150,13 +150,13 @@ def test_pointer_site_notices_set_pointer_type(libs):
 def test_malformed_decisions_are_refused(libs, decision):
     """A rule that answers nonsense gets a TypeError at the call, never a crash."""
     address = P.cast(libs[P].ret_int, P.c_void_p).value
-    plan = raw.CallPlan((lambda value, index: decision(value),), decide_extra_argument,
+    plan = raw.CallPlan((lambda value, index: decision(value),), decide_extra_argument, refuse_call,
                         raw.ResultPlan((raw.ResultKind.INT, None, None, 0, None)),
                         raw.FFIType.for_code("i"), None, 1, False)
     with pytest.raises(TypeError, match="malformed ArgDecision"):
         plan.call(address, 41)
     good = raw.CallPlan((lambda value, index: raw.ArgDecision((raw.Pass.INT, value, None, True)),),
-                        decide_extra_argument,
+                        decide_extra_argument, refuse_call,
                         raw.ResultPlan((raw.ResultKind.INT, None, None, 0, None)),
                         raw.FFIType.for_code("i"), None, 1, False)
     assert good.call(address, 41) == 41 and good.call(address, 42) == 42

@@ -751,20 +751,21 @@ def test_native_plan_objects(libs):
         f._fp_plan_ = 5
     with pytest.raises(TypeError):
         raw.enable_vectorcall(int)
+    from pyctypes._ctypes.conversion import decide_extra_argument, refuse_call
     i = raw.FFIType.for_code("i")
     decide = basics_rule = lambda value, index: None       # noqa: E731
     int_result = raw.ResultPlan((raw.ResultKind.INT, None, None, 0, None))
     with pytest.raises(TypeError):      # a rule must be callable
-        raw.CallPlan((5,), decide, int_result, i, None, 1, False)
+        raw.CallPlan((5,), decide, refuse_call, int_result, i, None, 1, False)
     with pytest.raises(TypeError):      # the result is a ResultPlan record, not a tuple
-        raw.CallPlan(None, basics_rule, ("int", None, None, 0, None), i, None, 1, False)
+        raw.CallPlan(None, basics_rule, refuse_call, ("int", None, None, 0, None), i, None, 1, False)
     with pytest.raises(ValueError):     # a simple double result needs the double rtype
-        raw.CallPlan(None, decide, raw.ResultPlan((raw.ResultKind.SIMPLE, None, "d", 0, None)), i,
-                     None, 1, False)
+        raw.CallPlan(None, decide, refuse_call,
+                     raw.ResultPlan((raw.ResultKind.SIMPLE, None, "d", 0, None)), i, None, 1, False)
     with pytest.raises(ValueError):
-        raw.CallPlan(None, decide, raw.ResultPlan((99, None, None, 0, None)), i, None, 1, False)
-    from pyctypes._ctypes.conversion import decide_extra_argument
-    assert raw.CallPlan(None, decide_extra_argument, int_result, i, None, 1,
+        raw.CallPlan(None, decide, refuse_call, raw.ResultPlan((99, None, None, 0, None)), i, None, 1,
+                     False)
+    assert raw.CallPlan(None, decide_extra_argument, refuse_call, int_result, i, None, 1,
                         False).call(P.cast(libs[P].ret_int, P.c_void_p).value, 41) == 41
 
 

@@ -265,9 +265,15 @@ Ref make_result(CallPlanObject *plan, void *buf) {
 }
 
 // ---------------------------------------------------------------- the call
-[[gnu::cold]] void argcount_error(Py_ssize_t required, Py_ssize_t actual, bool at_least) {
-    raise_fmt(PyExc_TypeError, "this function takes %s%zd argument%s (%zd given)",
-              at_least ? "at least " : "", required, required == 1 ? "" : "s", actual);
+// A call refused before its arguments are converted: the Python level raises
+// the error (refuse(nconv, extra_args, nargs, null_function)).
+[[noreturn, gnu::cold]] void refuse(CallPlanObject *plan, Py_ssize_t nargs, bool null_function) {
+    Ref rule = Ref::borrow(plan->refuse);
+    Ref r = Ref::steal(PyObject_CallFunction(rule.get(), "nOnO", plan->nconv,
+                                             plan->extra_args ? Py_True : Py_False, nargs,
+                                             null_function ? Py_True : Py_False));
+    if (r) PyErr_SetString(PyExc_SystemError, "refuse() did not raise");
+    throw PyErrorSet{};
 }
 
 // The call through the signature it needs (direct, the declared cif, or one
@@ -309,17 +315,10 @@ PyObject *finish(CallPlanObject *plan, Frame &f, void (*fn)(), ffi_type *rt, boo
 PyObject *call(CallPlanObject *plan, const void *fnslot, PyObject *const *args, Py_ssize_t nargs) {
     if (plan->cleared) [[unlikely]] raise(PyExc_RuntimeError, "this CallPlan was cleared");
     Py_ssize_t nconv = plan->nconv;
-    if (nconv >= 0) {
-        if (plan->extra_args ? nconv > nargs : nconv != nargs) [[unlikely]]
-            argcount_error(nconv, nargs, plan->extra_args);
-    }
+    bool bad_count = nconv >= 0 && (plan->extra_args ? nconv > nargs : nconv != nargs);
     void (*fn)();
     std::memcpy(&fn, fnslot, sizeof fn);
-    if (!fn) [[unlikely]] raise(PyExc_ValueError, "NULL function pointer called");
-    if (nargs > kMaxArgCount) [[unlikely]] {
-        raise_fmt(bound().argument_error ? bound().argument_error : PyExc_RuntimeError,
-                  "too many arguments (%zd), maximum is %zd", nargs, kMaxArgCount);
-    }
+    if (bad_count || !fn || nargs > kMaxArgCount) [[unlikely]] refuse(plan, nargs, !fn);
     // f() of a function declared without arguments: its direct signature, no frame.
     const DirectSig &direct = plan->direct;
     if (nargs == 0 && direct.usable && direct.nargs == 0 && direct.ret != DirectSig::Ret::Memory) [[likely]] {
@@ -444,6 +443,7 @@ void plan_clear_fields(CallPlanObject *p) noexcept {
     Ref::steal(std::exchange(p->cif, nullptr)).reset();
     Ref::steal(std::exchange(p->restype, nullptr)).reset();
     Ref::steal(std::exchange(p->checker, nullptr)).reset();
+    Ref::steal(std::exchange(p->refuse, nullptr)).reset();
     site_clear(p->extra);
     ArgSite *sites = p->sites();
     for (Py_ssize_t i = 0; i < Py_SIZE(p); i++) site_clear(sites[i]);
@@ -451,19 +451,21 @@ void plan_clear_fields(CallPlanObject *p) noexcept {
 
 PyObject *plan_new(PyTypeObject *tp, PyObject *args, PyObject *kwds) {
     return guard([&]() -> PyObject * {
-        static const char *kwlist[] = {"rules", "extra_rule", "result", "rtype", "cif", "flags",
-                                       "extra_args", nullptr};
-        PyObject *rules, *extra_rule, *result, *rtype, *cif;
+        static const char *kwlist[] = {"rules", "extra_rule", "refuse", "result", "rtype", "cif",
+                                       "flags", "extra_args", nullptr};
+        PyObject *rules, *extra_rule, *refuse, *result, *rtype, *cif;
         int flags, extra_args;
-        if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOip:CallPlan", const_cast<char **>(kwlist),
-                                         &rules, &extra_rule, &result, &rtype, &cif, &flags, &extra_args))
+        if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOip:CallPlan", const_cast<char **>(kwlist),
+                                         &rules, &extra_rule, &refuse, &result, &rtype, &cif, &flags,
+                                         &extra_args))
             throw PyErrorSet{};
         if (rules != Py_None && !PyTuple_Check(rules)) raise(PyExc_TypeError, "rules must be a tuple or None");
         Py_ssize_t n = rules == Py_None ? 0 : PyTuple_GET_SIZE(rules);
         if (n > kMaxArgCount) raise(PyExc_ValueError, "too many rules");
         for (Py_ssize_t i = 0; i < n; i++)
             if (!PyCallable_Check(PyTuple_GET_ITEM(rules, i))) raise(PyExc_TypeError, "a rule must be callable");
-        if (!PyCallable_Check(extra_rule)) raise(PyExc_TypeError, "extra_rule must be callable");
+        if (!PyCallable_Check(extra_rule) || !PyCallable_Check(refuse))
+            raise(PyExc_TypeError, "extra_rule and refuse must be callable");
         if (!is_ffitype(rtype)) raise(PyExc_TypeError, "rtype must be an FFIType");
         if (cif != Py_None) {
             if (!is_callinterface(cif)) raise(PyExc_TypeError, "cif must be a CallInterface or None");
@@ -482,6 +484,7 @@ PyObject *plan_new(PyTypeObject *tp, PyObject *args, PyObject *kwds) {
         p->cif = cif == Py_None ? nullptr : Py_NewRef(cif);
         p->direct = p->cif ? direct_sig(reinterpret_cast<CallInterfaceObject *>(p->cif)->cif) : DirectSig{};
         p->extra.rule = Py_NewRef(extra_rule);
+        p->refuse = Py_NewRef(refuse);
         ArgSite *sites = p->sites();
         for (Py_ssize_t i = 0; i < n; i++) sites[i].rule = Py_NewRef(PyTuple_GET_ITEM(rules, i));
         parse_result(p, result, ffitype_get(rtype));
@@ -495,6 +498,7 @@ int plan_traverse(PyObject *o, visitproc visit, void *arg) {
     Py_VISIT(p->restype);
     Py_VISIT(p->checker);
     Py_VISIT(p->extra.rule);
+    Py_VISIT(p->refuse);
     if (int r = p->extra.cache.traverse(visit, arg)) return r;
     ArgSite *sites = p->sites();
     for (Py_ssize_t i = 0; i < Py_SIZE(p); i++) {
@@ -558,7 +562,7 @@ PyType_Slot plan_slots[] = {
     {Py_tp_methods, plan_methods},
     {Py_tp_getset, plan_getset},
     {Py_tp_doc, const_cast<char *>(
-        "CallPlan(rules, extra_rule, result, rtype, cif, flags, extra_args): how a foreign function is called.")},
+        "CallPlan(rules, extra_rule, refuse, result, rtype, cif, flags, extra_args): how a foreign function is called.")},
     {0, nullptr},
 };
 

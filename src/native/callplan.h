@@ -33,6 +33,7 @@ struct CallPlanObject {
     PyObject *rtype;          // owned FFIType of the result
     PyObject *restype;        // owned or NULL; Instance: the class, Call: the callable, Python: the reader
     PyObject *checker;        // owned or NULL: restype._check_retval_
+    PyObject *refuse;         // owned: raises the error of a call refused before conversion
     const CodeInfo *rcode;    // Simple, Object
     Py_ssize_t rsize;         // Instance: bytes copied into the new instance
     ResultKind rkind;

@@ -325,12 +325,35 @@ class CallPlan:
         return None
 
 
+def check_argcount(required, actual, cdecl):
+    """cdecl functions take extra (variadic) arguments; others exactly argtypes."""
+    plural = "" if required == 1 else "s"
+    if cdecl:
+        if required > actual:
+            raise TypeError("this function takes at least %d argument%s (%d given)"
+                            % (required, plural, actual))
+    elif required != actual:
+        raise TypeError("this function takes %d argument%s (%d given)"
+                        % (required, plural, actual))
+
+
+def refuse_call(nconv, extra_args, nargs, null_function):
+    """The error of a call refused before its arguments are converted, in
+    PyCFuncPtr_call's order: the argument count, a NULL function pointer, more
+    than CTYPES_MAX_ARGCOUNT arguments."""
+    if nconv >= 0:
+        check_argcount(nconv, nargs, extra_args)
+    if null_function:
+        raise ValueError("NULL function pointer called")
+    if nargs > CTYPES_MAX_ARGCOUNT:
+        raise ArgumentError("too many arguments (%d), maximum is %d" % (nargs, CTYPES_MAX_ARGCOUNT))
+
+
 def callproc(address, args, plan):
     """Convert args, call the function at address, convert the result."""
     argcount = len(args)
     if argcount > CTYPES_MAX_ARGCOUNT:
-        raise ArgumentError("too many arguments (%d), maximum is %d"
-                            % (argcount, CTYPES_MAX_ARGCOUNT))
+        refuse_call(-1, True, argcount, False)
     rules = plan.rules
     ffi_types, addresses, keeps = convert_args(args, rules)
     nconv = len(rules) if rules is not None else 0

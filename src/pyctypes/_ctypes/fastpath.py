@@ -18,7 +18,7 @@ level executes its plans itself.
 from ._native import raw
 from . import basics
 from .basics import is_simple_subclass, stginfo
-from .conversion import NULL_RESTYPE, decide_extra_argument, ffi_type_of, is_swapped
+from .conversion import NULL_RESTYPE, decide_extra_argument, ffi_type_of, is_swapped, refuse_call
 from .pointer import PyCPointerType, _Pointer
 from .structure import Structure, Union
 
@@ -73,8 +73,9 @@ class NativePlanner:
 
     def call_plan(self, plan, restype):
         """The raw.CallPlan of a conversion.CallPlan for restype."""
-        return raw.CallPlan(plan.rules, decide_extra_argument, _result_plan(plan, restype), plan.rtype,
-                            plan.cif, plan.flags, plan.extra_args)
+        return raw.CallPlan(plan.rules, decide_extra_argument, refuse_call,
+                            _result_plan(plan, restype), plan.rtype, plan.cif, plan.flags,
+                            plan.extra_args)
 
     def rules_changed(self):
         """What a rule decided from has changed: every call site forgets."""

@@ -18,6 +18,7 @@ from .basics import (DICTFLAG_FINAL, TYPEFLAG_ISPOINTER, ArgumentError, StgInfo,
                      _CDataMeta, keep_ref, set_stginfo, stginfo)
 from .conversion import (CTYPES_MAX_ARGCOUNT, FUNCFLAG_CDECL, FUNCFLAG_PYTHONAPI,
                          FUNCFLAG_USE_ERRNO, FUNCFLAG_USE_LASTERROR, NULL_RESTYPE, CallPlan,
+                         check_argcount,
                          callproc, make_callback)
 
 __all__ = ["PyCFuncPtrType", "CFuncPtr", "CTYPES_MAX_ARGCOUNT", "FUNCFLAG_CDECL",
@@ -299,7 +300,7 @@ class CFuncPtr(_CData, raw.FuncPtr, metaclass=PyCFuncPtrType):
                     state.paramflags, tuple(argtypes), args, kwds)
         rules = plan.rules
         if rules is not None:
-            _check_argcount(len(rules), len(args), stginfo(type(self)).flags)
+            check_argcount(len(rules), len(args), stginfo(type(self)).flags & FUNCFLAG_CDECL)
         address = raw.load("P", self._b_address_)
         if address is None:
             raise ValueError("NULL function pointer called")
@@ -324,18 +325,6 @@ class CFuncPtr(_CData, raw.FuncPtr, metaclass=PyCFuncPtrType):
 
 
 CFuncPtr.__module__ = "_ctypes"
-
-
-def _check_argcount(required, actual, flags):
-    """cdecl functions take extra (variadic) arguments; others exactly argtypes."""
-    plural = "" if required == 1 else "s"
-    if flags & FUNCFLAG_CDECL:
-        if required > actual:
-            raise TypeError("this function takes at least %d argument%s (%d given)"
-                            % (required, plural, actual))
-    elif required != actual:
-        raise TypeError("this function takes %d argument%s (%d given)"
-                        % (required, plural, actual))
 
 
 # ---------------------------------------------------------------- (name, dll) and paramflags
