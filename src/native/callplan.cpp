@@ -1,7 +1,6 @@
 // callplan.cpp: CallPlan objects and the native call path: argument conversion
 // (ConvParam and the from_param families), the foreign call, the result (GetResult).
 #include "callplan.h"
-#include "bound.h"
 #include "carg.h"
 #include "ffitypes.h"
 #include "memory.h"

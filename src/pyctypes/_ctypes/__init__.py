@@ -18,22 +18,8 @@ from .library import RTLD_GLOBAL, RTLD_LOCAL, dlclose, dlopen, dlsym
 from .helpers import (Py_DECREF, Py_INCREF, PyObj_FromPtr, _cast_addr, _memmove_addr,
                       _memset_addr, _string_at_addr, _wstring_at_addr, get_errno, set_errno)
 
-from . import basics as _basics
-from .primitive import PyCSimpleType as _PyCSimpleType
-from .pointer import PyCPointerType as _PyCPointerType
-from .array import PyCArrayType as _PyCArrayType, array_type as _array_type
-from .structure import PyCStructType as _PyCStructType, UnionType as _UnionType
-from .function import PyCFuncPtrType as _PyCFuncPtrType
-
-_basics.bind_families(_SimpleCData=_SimpleCData, PyCSimpleType=_PyCSimpleType,
-                      PyCPointerType=_PyCPointerType, Array=Array, PyCArrayType=_PyCArrayType,
-                      PyCStructType=_PyCStructType, UnionType=_UnionType,
-                      PyCFuncPtrType=_PyCFuncPtrType, array_type=_array_type)
-# The classes the native call path recognises in arguments.
-_basics.raw.bind_classes(ArgumentError=ArgumentError, Array=Array, Pointer=_Pointer,
-                         SimpleCData=_SimpleCData, CFuncPtr=CFuncPtr)
-
-if not _basics.PURE:
+from ._native import PURE as _PURE
+if not _PURE:       # the native core executes the plans the families make from now on
     from . import fastpath as _fastpath
     _fastpath.install()
 

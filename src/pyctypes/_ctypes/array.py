@@ -20,6 +20,7 @@ import types
 import weakref
 
 from ._native import PURE, bind_native, native_bases, raw
+from . import basics
 from .basics import (StgInfo, _CData, _CDataMeta, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
                      TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, cdata_set, is_cdata, keep_ref,
                      make_view, set_stginfo, stginfo, value_getter)
@@ -357,3 +358,6 @@ def array_type(itemtype, length):
 
     _array_cache[key] = weakref.ref(cls, forget)
     return cls
+
+
+basics.array_type = array_type       # `T * n` (basics._CDataMeta.__mul__)

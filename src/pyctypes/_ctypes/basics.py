@@ -119,41 +119,12 @@ def set_stginfo(tp, info):
 
 
 def update_native_plan(tp, info):
-    """Give the native core the plan of tp (``_rawffi_plan_``, a raw.TypePlan
-    made from its StgInfo), which its fast slots read; again whenever the
-    StgInfo changes.  None in PURE mode, nor for classes that are not ctypes
-    types (a metaclass called with other bases)."""
-    if not PURE and issubclass(tp, raw.CData):
-        old = tp.__dict__.get("_rawffi_plan_")
-        type.__setattr__(tp, "_rawffi_plan_", _native_plan(tp, info))
-        if old is not None:
-            old.retire()
-
-
-def _native_plan(tp, info):
-    f = families
-    options = {}
-    if info.code is not None:
-        kind = "simple_subclass" if is_simple_subclass(tp) else "simple"
-        options = {"code": info.code, "swapped": bool(info.extra)}
-    elif isinstance(tp, f.PyCArrayType):
-        kind = "array"
-        options = {"item": info.proto, "itemsize": info.extra.itemsize}
-    elif isinstance(tp, f.PyCPointerType):
-        kind = "pointer"
-        options = {"item": info.proto}
-    elif isinstance(tp, f.UnionType):
-        kind = "union"
-    elif isinstance(tp, f.PyCStructType):
-        kind = "struct"
-    elif isinstance(tp, f.PyCFuncPtrType):
-        kind = "funcptr"
-    else:
-        kind = "other"
-    if kind in ("struct", "union"):
-        init = info.extra.init_names if info.extra is not None else None
-        options = {"final": bool(info.flags & DICTFLAG_FINAL), "init": init}
-    return raw.TypePlan(tp, kind, info.size, info.align, info.length, info.flags, **options)
+    """Hand the plan of tp to the native planner (fastpath), which gives the
+    native core its TypePlan; again whenever the StgInfo changes.  Nothing in
+    PURE mode, nor for classes that are not ctypes types (a metaclass called
+    with other bases)."""
+    if planner is not None and issubclass(tp, raw.CData):
+        planner.type_changed(tp, info)
 
 
 def pep3118_itemsize(tp, info):
@@ -170,28 +141,22 @@ def is_cdata(obj):
     return isinstance(obj, raw.CData)
 
 
-class _Families:
-    """The family classes basics needs to tell types apart.  The family modules
-    import basics, so basics cannot import them at load time; _ctypes/__init__
-    fills this in once all are loaded (bind_families), keeping imports out of
-    the per-operation functions below."""
-    _SimpleCData = PyCSimpleType = PyCPointerType = Array = None
-    PyCArrayType = PyCStructType = UnionType = PyCFuncPtrType = None
-    array_type = None       # array.array_type: `T * n`
+# array.array_type, set when array.py is loaded: `T * n` is asked of every
+# ctypes type (the metaclass below), and array.py builds on this module.
+array_type = None
 
 
-families = _Families()
-
-
-def bind_families(**classes):
-    for name, cls in classes.items():
-        setattr(families, name, cls)
+def kind_of(tp):
+    """The family of a ctypes type (StgInfo.kind), or None for anything else."""
+    info = stginfo(tp)
+    return info.kind if info is not None else None
 
 
 def is_simple_subclass(tp):
     """CPython's _ctypes_simple_instance: a subclass of a fundamental simple type
     (class MyInt(c_int)) whose values are not converted to Python objects."""
-    return isinstance(tp, families.PyCSimpleType) and tp.__base__ is not families._SimpleCData
+    info = stginfo(tp)
+    return info is not None and info.kind == "simple" and stginfo(tp.__base__) is not None
 
 
 # ---------------------------------------------------------------- keep-alives
@@ -264,7 +229,6 @@ def store_value(tp, address, value, size=None):
     _PyCData_set).  Accepts an instance of tp (copied), a Python value for simple
     types, a tuple (tp(*value)), None for pointers, an array for a pointer to its
     element type."""
-    PyCPointerType, Array = families.PyCPointerType, families.Array
     info = stginfo(tp)
     if size is None:
         size = info.size
@@ -278,14 +242,14 @@ def store_value(tp, address, value, size=None):
                 # CPython's _ctypes_extend_error: "(Type) ExcName: message"
                 raise RuntimeError("(%s) %s: %s" % (tp.__name__, type(exc).__name__, exc)) from None
             return store_value(tp, address, value, size)
-        if value is None and isinstance(tp, PyCPointerType):
+        if value is None and info.kind == "pointer":
             raw.store("P", address, None)
             return None
         raise TypeError("expected %s instance, got %s" % (tp.__name__, type(value).__name__))
     if isinstance(value, tp):
         raw.memmove(address, value._b_address_, size)
         return get_kept_objects(value)
-    if isinstance(tp, PyCPointerType) and isinstance(value, Array):
+    if info.kind == "pointer" and kind_of(type(value)) == "array":
         if stginfo(type(value)).proto is not info.proto:
             raise TypeError("incompatible types, %s instance instead of %s instance"
                             % (type(value).__name__, tp.__name__))
@@ -436,7 +400,7 @@ class _CDataMeta(*native_bases("CDataType"), type):
                                 % type(given).__name__)
         if length < 0:
             raise ValueError("Array length must be >= 0, not %d" % length)
-        return families.array_type(cls, length)
+        return array_type(cls, length)
 
     __rmul__ = __mul__
 

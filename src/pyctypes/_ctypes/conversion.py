@@ -17,7 +17,7 @@ import warnings
 
 from ._native import raw
 from . import basics
-from .basics import (ArgumentError, CArgObject, _ArgBuffer, families, is_cdata,
+from .basics import (ArgumentError, CArgObject, _ArgBuffer, is_cdata,
                      is_simple_subclass, make_view, stginfo)
 from .params import AS_IS, ArgDecision, Pass
 
@@ -61,7 +61,7 @@ def conv_param(obj, index, cacheable=True):
     if is_cdata(obj):
         info = stginfo(type(obj))
         if info is not None:
-            if isinstance(obj, families.Array):
+            if info.kind == "array":
                 return ArgDecision((Pass.ADDRESS, obj, None, cacheable))
             if info.ffi_type is None:
                 raise TypeError("cannot pass %s instances by value" % type(obj).__name__)
@@ -235,7 +235,7 @@ def ffi_type_of(tp):
     info = stginfo(tp)
     if info is None:
         return _FFI_SINT
-    if issubclass(tp, families.Array):
+    if info.kind == "array":
         return _FFI_POINTER
     return info.ffi_type or _FFI_SINT
 

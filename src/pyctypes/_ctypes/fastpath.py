@@ -17,9 +17,12 @@ level executes its plans itself.
 
 from ._native import raw
 from . import basics
-from .basics import is_simple_subclass, stginfo
+from .basics import DICTFLAG_FINAL, is_simple_subclass, stginfo
 from .conversion import NULL_RESTYPE, decide_extra_argument, ffi_type_of, is_swapped, refuse_call
+from .array import Array
+from .function import CFuncPtr
 from .pointer import PyCPointerType, _Pointer
+from .primitive import _SimpleCData
 from .structure import Structure, Union
 
 ResultKind = raw.ResultKind
@@ -68,8 +71,36 @@ def _callback_argspec(tp, read):
     return ("reader", read)
 
 
+def _type_plan(tp, info):
+    """The raw.TypePlan of a ctypes type, from its StgInfo."""
+    kind = info.kind
+    options = {}
+    if kind == "simple":
+        if is_simple_subclass(tp):
+            kind = "simple_subclass"
+        options = {"code": info.code, "swapped": bool(info.extra)}
+    elif kind == "array":
+        options = {"item": info.proto, "itemsize": info.extra.itemsize}
+    elif kind == "pointer":
+        options = {"item": info.proto}
+    elif kind in ("struct", "union"):
+        init = info.extra.init_names if info.extra is not None else None
+        options = {"final": bool(info.flags & DICTFLAG_FINAL), "init": init}
+    elif kind != "funcptr":
+        kind = "other"
+    return raw.TypePlan(tp, kind, info.size, info.align, info.length, info.flags, **options)
+
+
 class NativePlanner:
     """Makes the native plans of the Python level's plans."""
+
+    def type_changed(self, tp, info):
+        """tp has a new StgInfo: its new TypePlan (``_rawffi_plan_``, read by
+        the native slots); instances made with the old one stop using it."""
+        old = tp.__dict__.get("_rawffi_plan_")
+        type.__setattr__(tp, "_rawffi_plan_", _type_plan(tp, info))
+        if old is not None:
+            old.retire()
 
     def call_plan(self, plan, restype):
         """The raw.CallPlan of a conversion.CallPlan for restype."""
@@ -90,4 +121,7 @@ class NativePlanner:
 
 def install():
     """Let the families hand their plans to the native core from now on."""
+    # the classes whose instances the native slots recognise
+    raw.bind_classes(ArgumentError=basics.ArgumentError, Array=Array, Pointer=_Pointer,
+                     SimpleCData=_SimpleCData, CFuncPtr=CFuncPtr)
     basics.planner = NativePlanner()

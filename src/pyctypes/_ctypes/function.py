@@ -14,8 +14,9 @@ import operator
 import sys
 
 from ._native import PURE, raw
-from .basics import (DICTFLAG_FINAL, TYPEFLAG_ISPOINTER, ArgumentError, StgInfo, _CData,
+from .basics import (DICTFLAG_FINAL, TYPEFLAG_ISPOINTER, ArgumentError, StgInfo, _CData, kind_of,
                      _CDataMeta, keep_ref, set_stginfo, stginfo)
+from .library import handle_address
 from .conversion import (CTYPES_MAX_ARGCOUNT, FUNCFLAG_CDECL, FUNCFLAG_PYTHONAPI,
                          FUNCFLAG_USE_ERRNO, FUNCFLAG_USE_LASTERROR, NULL_RESTYPE, CallPlan,
                          check_argcount,
@@ -383,9 +384,7 @@ def _paramflag_direction(item):
 
 def _check_outarg_type(tp, index):
     """An 'out' parameter must be a pointer, an array, or c_void_p/c_char_p/c_wchar_p."""
-    from .array import PyCArrayType
-    from .pointer import PyCPointerType
-    if isinstance(tp, (PyCPointerType, PyCArrayType)):
+    if kind_of(tp) in ("pointer", "array"):
         return
     info = stginfo(tp)
     if info is not None and isinstance(info.proto, str) and info.proto in "PzZ":
@@ -432,13 +431,12 @@ def _get_arg(index, name, default, inargs, kwds):
 def _out_value(tp):
     """A fresh object for an 'out' parameter: an array instance, or an instance
     of what the pointer type points to (passed by reference by from_param)."""
-    from .array import PyCArrayType
     info = stginfo(tp)
     if info is None:
         raise RuntimeError("NULL stgdict unexpected")
     if isinstance(info.proto, str):
         raise TypeError("%s 'out' parameter must be passed as default value" % tp.__name__)
-    if isinstance(tp, PyCArrayType):
+    if info.kind == "array":
         return tp()
     return info.proto()
 
@@ -499,7 +497,6 @@ _PLAIN_CALL = None
 def _plain_call(address, arguments):
     """call_function/call_cdeclfunction: no argtypes, C int result."""
     global _PLAIN_CALL
-    from .library import handle_address
     address = handle_address(address)
     if not isinstance(arguments, tuple):
         raise TypeError("argument 2 must be tuple, not %s" % type(arguments).__name__)

@@ -14,7 +14,7 @@ and items are views whose ``_b_base_`` is the pointer itself.
 
 from ._native import PURE, bind_native, native_bases, raw
 from . import basics, params
-from .basics import (StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_param_rule,
+from .basics import (StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_param_rule, kind_of,
                      cdata_set,
                      get_container, get_kept_objects, is_cdata, keep_ref, make_view, set_stginfo,
                      stginfo, update_native_plan, value_getter)
@@ -313,8 +313,7 @@ _POINTER_LIKE_CODES = frozenset("sPzUZXO")
 
 def _is_pointer_type(ctype):
     """CPython's cast_check_pointertype."""
-    from .function import PyCFuncPtrType
-    if isinstance(ctype, (PyCPointerType, PyCFuncPtrType)):
+    if kind_of(ctype) in ("pointer", "funcptr"):
         return True
     info = stginfo(ctype)
     return info is not None and isinstance(info.proto, str) and info.proto in _POINTER_LIKE_CODES

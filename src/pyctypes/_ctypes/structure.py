@@ -437,8 +437,7 @@ def _update_stginfo(cls, fields, is_struct):
         finfo.flags |= DICTFLAG_FINAL          # a field's type is final
         if bits is not None:
             info.flags |= TYPEFLAG_HASBITFIELD
-            from .primitive import PyCSimpleType
-            if not isinstance(tp, PyCSimpleType) or finfo.code not in _BITFIELD_CODES:
+            if finfo.kind != "simple" or finfo.code not in _BITFIELD_CODES:
                 raise TypeError("bit fields not allowed for type %s" % tp.__name__)
             if not 0 < bits <= finfo.size * 8:
                 raise ValueError("number of bits invalid for bit field")
