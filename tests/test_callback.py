@@ -12,12 +12,7 @@ from test import support
 
 from pyctypes import ctypes as P
 
-
-def outcome(fn, *args):
-    try:
-        return ("ok", fn(*args))
-    except Exception as exc:
-        return ("raise", type(exc).__name__, str(exc))
+from diffhelp import outcome, same
 
 
 @pytest.fixture
@@ -37,13 +32,6 @@ def stderr_of(script, ct):
     proc = subprocess.run([sys.executable, "-c", prelude + "import ctypes as ct\n" + script],
                           capture_output=True, text=True, env=env, timeout=60)
     return re.sub(r"0x[0-9a-f]+", "0x?", proc.stderr)
-
-
-def same(libs, scenario):
-    expected = outcome(scenario, C, libs[C])
-    got = outcome(scenario, P, libs[P])
-    assert got == expected
-    return got
 
 
 # ---------------------------------------------------------------- argument and result types

@@ -11,12 +11,7 @@ import pytest
 import pyctypes._ctypes as ours
 from pyctypes import ctypes as P
 
-
-def outcome(fn, *args):
-    try:
-        return ("ok", fn(*args))
-    except Exception as exc:
-        return ("raise", type(exc).__name__, str(exc))
+from diffhelp import outcome
 
 
 def test_constants():
