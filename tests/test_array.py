@@ -16,6 +16,7 @@ import pyctypes._ctypes
 from pyctypes import ctypes as P
 from pyctypes._ctypes._native import raw
 
+import cbuild
 import diffhelp
 from diffhelp import by_value, normaliser, outcome
 
@@ -390,12 +391,8 @@ struct pt { short x; int y; } pts[2] = {{1, 2}, {-3, 40000}};
 
 
 @pytest.fixture(scope="module")
-def clib(tmp_path_factory):
-    d = tmp_path_factory.mktemp("arrays")
-    src, lib = d / "a.c", d / "liba.so"
-    src.write_text(C_SOURCE)
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
-    return str(lib)
+def clib():
+    return cbuild.shared_library(C_SOURCE, "liba", flags=())
 
 
 def test_arrays_in_c_memory(clib):

@@ -3,7 +3,6 @@
 import ctypes as C
 import functools
 import gc
-import subprocess
 
 import _ctypes
 import pytest
@@ -11,6 +10,7 @@ import pytest
 import pyctypes._ctypes
 from pyctypes import ctypes as P
 
+import cbuild
 import diffhelp
 from diffhelp import by_value, normaliser, outcome
 
@@ -318,12 +318,8 @@ const char *word = "ctypes";
 
 
 @pytest.fixture(scope="module")
-def clib(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pointers")
-    src, lib = d / "p.c", d / "libp.so"
-    src.write_text(C_SOURCE)
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
-    return str(lib)
+def clib():
+    return cbuild.shared_library(C_SOURCE, "libp", flags=())
 
 
 def test_pointers_in_c_memory(clib):
