@@ -6,7 +6,6 @@ Layouts against C are in test_layout_vs_c.py."""
 import ctypes as C
 import functools
 import pickle
-import re
 
 import pytest
 

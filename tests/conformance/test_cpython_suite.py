@@ -12,25 +12,11 @@ Environment: PYCTYPES_CONFORMANCE_JOBS (parallel runs, default: CPU count),
 PYCTYPES_CONFORMANCE_TIMEOUT (seconds per module run, default 90).
 """
 
-import importlib.util
 import os
-import sys
 
 import pytest
 
-
-def _load_runner():
-    name = "pyctypes_conformance_runner"
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-runner = _load_runner()
+import runner  # this directory's runner.py (pytest puts the directory on sys.path)
 
 pytestmark = [pytest.mark.conformance, pytest.mark.slow]
 

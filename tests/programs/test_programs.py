@@ -9,25 +9,9 @@ results (`-k pyglet`, `-k pure` select as usual).  Marked `programs` (and
 them alone.
 """
 
-import importlib.util
-import os
-import sys
-
 import pytest
 
-
-def _load_harness():
-    name = "pyctypes_programs_harness"
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "harness.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-harness = _load_harness()
+import harness  # this directory's harness.py (pytest puts the directory on sys.path)
 
 pytestmark = [pytest.mark.programs, pytest.mark.slow]
 
