@@ -16,13 +16,16 @@ on sys.path).
 """
 
 import math
+import os
 import re
 import struct
+import subprocess
+import sys
 
 import ctypes as C
 from pyctypes import ctypes as P
 
-__all__ = ["C", "P", "outcome", "same", "normaliser", "by_value", "by_bytes",
+__all__ = ["C", "P", "outcome", "same", "run_script", "normaliser", "by_value", "by_bytes",
            "by_type_name", "by_type_name_and_address", "structure_values", "by_bits"]
 
 
@@ -56,6 +59,17 @@ def same(libs, fn=None, *, norm=None):
     mine, theirs = on(P), on(C)
     assert mine == theirs
     return mine
+
+
+def run_script(script, ct):
+    """Run `script` in a new interpreter, after ``import ctypes as ct`` bound to
+    pyctypes (ct is P: pyctypes.install() first) or to CPython's _ctypes (ct is
+    C); the CompletedProcess, output as text."""
+    import pyctypes
+    prelude = "import pyctypes; pyctypes.install(); " if ct is P else ""
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pyctypes.__file__)))
+    return subprocess.run([sys.executable, "-c", prelude + "import ctypes as ct\n" + script],
+                          capture_output=True, text=True, env=env, timeout=60)
 
 
 # ---------------------------------------------------------------- normalisers
