@@ -55,6 +55,8 @@ IMPLS = {
                           (("PYCTYPES_PURE", "1"),), "pyctypes._ctypes"),
 }
 PYCTYPES_IMPLS = ("pyctypes", "pyctypes-pure")
+# The pytest parameter "mode" of the tests that compare a run with CPython's.
+MODES = {"default": "pyctypes", "pure": "pyctypes-pure"}
 
 
 # ---------------------------------------------------------------------------
@@ -274,6 +276,42 @@ def run_parallel(run_one, pairs, jobs, progress=None):
             if progress is not None:
                 progress(run)
     return results
+
+
+class SessionRuns:
+    """The runs that a pytest session's selected tests compare, made in one
+    parallel batch on first use.  The tests are those named `test`, parametrized
+    by `param` (the module or suite) and "mode" (a key of MODES); run_many(pairs)
+    runs (name, implementation) pairs.
+
+    Under pytest-xdist every worker sees all the collected items but runs only
+    some: there each test runs just its own pairs (xdist gives the parallelism).
+    """
+
+    def __init__(self, config, items, run_many, test, param):
+        self.items, self.run_many, self.test, self.param = items, run_many, test, param
+        self.results = {}
+        self.batched = hasattr(config, "workerinput")    # xdist worker: no batch
+
+    def _selected(self):
+        pairs = []
+        for item in self.items:
+            callspec = getattr(item, "callspec", None)
+            if getattr(item, "originalname", None) == self.test and callspec is not None:
+                name, impl = callspec.params[self.param], MODES[callspec.params["mode"]]
+                pairs += [(name, "cpython"), (name, impl)]
+        return pairs
+
+    def get(self, name, impl):
+        """CPython's run and `impl`'s run of `name`."""
+        if not self.batched:
+            self.batched = True
+            self.results.update(self.run_many(self._selected()))
+        wanted = [(name, "cpython"), (name, impl)]
+        missing = [key for key in wanted if key not in self.results]
+        if missing:
+            self.results.update(self.run_many(missing))
+        return [self.results[key] for key in wanted]
 
 
 # ---------------------------------------------------------------------------

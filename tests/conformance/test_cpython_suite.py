@@ -17,50 +17,18 @@ import os
 import pytest
 
 import runner  # this directory's runner.py (pytest puts the directory on sys.path)
+import suiterun
+from suiterun import MODES
 
 pytestmark = [pytest.mark.conformance, pytest.mark.slow]
 
-MODES = {"default": "pyctypes", "pure": "pyctypes-pure"}
 MODULES = runner.list_modules()
-
-
-class SuiteRuns:
-    """The runs of this session, made in one parallel batch on first use.
-
-    Under pytest-xdist every worker sees all the collected items but runs only
-    some: there each test runs just its own module (xdist gives the parallelism).
-    """
-
-    def __init__(self, config, items):
-        self.config = config
-        self.items = items
-        self.results = {}
-        self.batched = hasattr(config, "workerinput")    # xdist worker: no batch
-
-    def _selected(self):
-        pairs = []
-        for item in self.items:
-            callspec = getattr(item, "callspec", None)
-            if getattr(item, "originalname", None) == "test_module" and callspec is not None:
-                module, impl = callspec.params["module"], MODES[callspec.params["mode"]]
-                pairs += [(module, "cpython"), (module, impl)]
-        return pairs
-
-    def get(self, module, impl):
-        """CPython's run and `impl`'s run of `module`."""
-        if not self.batched:
-            self.batched = True
-            self.results.update(runner.run_many(self._selected()))
-        wanted = [(module, "cpython"), (module, impl)]
-        missing = [key for key in wanted if key not in self.results]
-        if missing:
-            self.results.update(runner.run_many(missing))
-        return [self.results[key] for key in wanted]
 
 
 @pytest.fixture(scope="session")
 def suite_runs(request):
-    runs = SuiteRuns(request.config, request.session.items)
+    runs = suiterun.SessionRuns(request.config, request.session.items, runner.run_many,
+                                "test_module", "module")
     request.config._pyctypes_conformance_runs = runs     # for the summary in conftest.py
     return runs
 
