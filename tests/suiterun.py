@@ -12,7 +12,7 @@ goes, so that a crash still tells which test was running:
     {"event": "done", "ctypes_module": name, ...}           at the end: the `_ctypes` it ran on
 
 (and the drivers' own "import-error" or "collect-error").  JSONResult writes them
-for unittest.
+for unittest, and emitter writes any of them.
 
 Parent side: the implementations (IMPLS), a run's outcomes read back from its
 events (read_events) and counted (Outcomes), the environment of a child, the
@@ -61,6 +61,20 @@ MODES = {"default": "pyctypes", "pure": "pyctypes-pure"}
 
 # ---------------------------------------------------------------------------
 # Child side.
+
+
+def emitter(path):
+    """emit(**event): writes one event line to the file `path` (or the path that
+    the function `path` gives), opened for appending at the first event."""
+    out = None
+
+    def emit(**event):
+        nonlocal out
+        if out is None:
+            out = open(path() if callable(path) else path, "a", buffering=1, encoding="utf-8")
+        out.write(json.dumps(event) + "\n")
+        out.flush()
+    return emit
 
 
 class JSONResult(unittest.TestResult):

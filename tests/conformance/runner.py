@@ -25,7 +25,6 @@ every one of its tests as failed.
 """
 
 import dataclasses
-import json
 import os
 import sys
 import tempfile
@@ -59,11 +58,7 @@ def _driver(argv):
     parser.add_argument("module", help="module of ctypes.test, e.g. test_arrays")
     args = parser.parse_args(argv)
 
-    out = open(args.out, "w", buffering=1, encoding="utf-8")
-
-    def emit(**event):
-        out.write(json.dumps(event) + "\n")
-        out.flush()
+    emit = suiterun.emitter(args.out)
 
     unittest_dir = os.path.dirname(unittest.__file__)
 
@@ -98,7 +93,6 @@ def _driver(argv):
         return 3
     suite.run(suiterun.JSONResult(emit, short))
     emit(event="done", ctypes_module=_bound_ctypes())
-    out.close()
     return 0
 
 

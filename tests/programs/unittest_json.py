@@ -6,7 +6,6 @@ PYCTYPES_PROGRAMS_EVENTS.  Subtests fold into their test (the worst outcome).
 """
 
 import importlib
-import json
 import os
 import sys
 import traceback
@@ -18,15 +17,7 @@ if TESTS not in sys.path:
 
 import suiterun  # noqa: E402
 
-_out = None
-
-
-def _emit(**event):
-    global _out
-    if _out is None:
-        _out = open(os.environ["PYCTYPES_PROGRAMS_EVENTS"], "a", buffering=1, encoding="utf-8")
-    _out.write(json.dumps(event) + "\n")
-    _out.flush()
+_emit = suiterun.emitter(lambda: os.environ["PYCTYPES_PROGRAMS_EVENTS"])
 
 
 def _short(err):
