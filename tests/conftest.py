@@ -1,6 +1,13 @@
 """Fixtures shared by the _ctypes-level tests: the C test library of
 tests/clib/ (compiled once, see cbuild.py), and CPython's own _ctypes_test
-extension (which CPython's ctypes tests load with CDLL)."""
+extension (which CPython's ctypes tests load with CDLL).
+
+The helper modules beside this file, importable from every test module
+(pytest puts this directory on sys.path):
+  diffhelp.py  differential tests: outcome(), same(), the normalisers, run_script()
+  cbuild.py    C test libraries compiled once per source and compiler
+  suiterun.py  the shared half of conformance/runner.py and programs/harness.py
+"""
 
 import pathlib
 
