@@ -1,31 +1,27 @@
 """Fixtures shared by the _ctypes-level tests: the C test library of
-tests/clib/ compiled once per session, and CPython's own _ctypes_test
-extension (which CPython's ctypes tests load with CDLL)."""
+tests/clib/ (compiled once, see cbuild.py), and CPython's own _ctypes_test
+extension (which CPython's ctypes tests load with CDLL).
 
-import os
-import shutil
-import subprocess
+The helper modules beside this file, importable from every test module
+(pytest puts this directory on sys.path):
+  diffhelp.py  differential tests: outcome(), same(), the normalisers, run_script()
+  cbuild.py    C test libraries compiled once per source and compiler
+  suiterun.py  the shared half of conformance/runner.py and programs/harness.py
+"""
+
+import pathlib
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import cbuild
+
+HERE = pathlib.Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="session")
-def clib_path(tmp_path_factory):
+def clib_path():
     """Path of tests/clib/funcs.c compiled as a shared library."""
-    cc = os.environ.get("CC", "gcc")
-    if shutil.which(cc) is None:
-        pytest.fail(f"these tests need a C compiler: {cc!r} was not found (install gcc, "
-                    "or set CC)", pytrace=False)
-    out = tmp_path_factory.mktemp("clib") / "libfuncs.so"
-    cmd = [cc, "-shared", "-fPIC", "-O1", "-Wall", "-o", str(out),
-           os.path.join(HERE, "clib", "funcs.c"), "-lpthread"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.fail(f"compiling the C test library failed: {' '.join(cmd)}\n{proc.stderr}",
-                    pytrace=False)
-    return str(out)
+    return cbuild.shared_library(HERE / "clib" / "funcs.c", "libfuncs", libs=["-lpthread"])
 
 
 @pytest.fixture(scope="session")

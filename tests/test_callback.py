@@ -3,6 +3,7 @@ CPython's _ctypes, called by the C functions of tests/clib/funcs.c."""
 
 import ctypes as C
 import gc
+import re
 import sys
 import warnings
 
@@ -12,12 +13,7 @@ from test import support
 
 from pyctypes import ctypes as P
 
-
-def outcome(fn, *args):
-    try:
-        return ("ok", fn(*args))
-    except Exception as exc:
-        return ("raise", type(exc).__name__, str(exc))
+from diffhelp import outcome, run_script, same
 
 
 @pytest.fixture
@@ -28,22 +24,7 @@ def libs(clib_path):
 def stderr_of(script, ct):
     """What a script using ``ct`` prints on stderr, run in a subprocess on
     CPython's ctypes or on pyctypes (addresses masked)."""
-    import os
-    import re
-    import subprocess
-    import pyctypes
-    prelude = "import pyctypes; pyctypes.install(); " if ct is P else ""
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pyctypes.__file__)))
-    proc = subprocess.run([sys.executable, "-c", prelude + "import ctypes as ct\n" + script],
-                          capture_output=True, text=True, env=env, timeout=60)
-    return re.sub(r"0x[0-9a-f]+", "0x?", proc.stderr)
-
-
-def same(libs, scenario):
-    expected = outcome(scenario, C, libs[C])
-    got = outcome(scenario, P, libs[P])
-    assert got == expected
-    return got
+    return re.sub(r"0x[0-9a-f]+", "0x?", run_script(script, ct).stderr)
 
 
 # ---------------------------------------------------------------- argument and result types

@@ -16,6 +16,14 @@ import pytest
 from pyctypes import ctypes as P
 from pyctypes._ctypes._native import PURE
 
+import diffhelp
+from diffhelp import by_bytes, normaliser
+
+# data instances by class name and bytes; sequences as (type name, items)
+norm = normaliser(by_bytes, tagged_sequences=True)
+outcome = functools.partial(diffhelp.outcome, norm=norm)
+same = functools.partial(diffhelp.same, norm=norm)
+
 
 class Index:
     """An object usable as an index (and an integer value)."""
@@ -46,33 +54,6 @@ class BadIndex:
         return "BadIndex()"
 
 
-def outcome(fn):
-    """("ok", value) or ("raise", type name, message)."""
-    try:
-        return ("ok", norm(fn()))
-    except Exception as exc:
-        return ("raise", type(exc).__name__, str(exc))
-
-
-def norm(value):
-    """A comparable form: ctypes instances by type name and bytes, containers element-wise."""
-    if isinstance(value, (list, tuple)):
-        return type(value).__name__, [norm(v) for v in value]
-    if isinstance(value, dict):
-        return {k: norm(v) for k, v in value.items()}
-    if isinstance(value, (C._SimpleCData, C.Structure, C.Union, C.Array, C._Pointer)) or \
-            isinstance(value, (P._SimpleCData, P.Structure, P.Union, P.Array, P._Pointer)):
-        return ("cdata", type(value).__name__, bytes(memoryview(value).cast("B")))
-    return value
-
-
-def both(fn):
-    """fn(ctypes module) on pyctypes and CPython: equal outcomes."""
-    got, want = outcome(lambda: fn(P)), outcome(lambda: fn(C))
-    assert got == want
-    return got
-
-
 VALUES = [0, 1, -1, 255, 256, 2**31, 2**40, -2**63, 2**64 - 1, 2**70, True, 1.5, FloatLike(),
           Index(7), BadIndex(), "a", "ab", "", b"a", b"ab", bytearray(b"x"), None]
 SIMPLE = ["c_byte", "c_ubyte", "c_short", "c_ushort", "c_int", "c_uint", "c_long", "c_ulong",
@@ -98,28 +79,28 @@ def test_simple_construct_and_set(name, value):
     def construct(ct):
         x = getattr(ct, name)(value)
         return x.value if read else bytes(x)
-    both(construct)
+    same(construct)
 
     def set_value(ct):
         x = getattr(ct, name)()
         x.value = value
         return x.value if read else bytes(x)
-    both(set_value)
+    same(set_value)
 
 
 @pytest.mark.parametrize("name", ["c_int", "c_double", "c_char_p", "c_wchar", "c_void_p"])
 def test_simple_init_arguments(name):
-    both(lambda ct: getattr(ct, name)().value)
-    both(lambda ct: getattr(ct, name)(1, 2))
-    both(lambda ct: getattr(ct, name)(None, None, None))
-    both(lambda ct: getattr(ct, name)(foo=1).value)       # keywords are ignored
+    same(lambda ct: getattr(ct, name)().value)
+    same(lambda ct: getattr(ct, name)(1, 2))
+    same(lambda ct: getattr(ct, name)(None, None, None))
+    same(lambda ct: getattr(ct, name)(foo=1).value)       # keywords are ignored
 
 
 def test_simple_delete_value():
     def delete(ct):
         x = ct.c_int(3)
         del x.value
-    both(delete)
+    same(delete)
 
 
 @pytest.mark.parametrize("name", ["c_short", "c_int", "c_long", "c_longlong", "c_ushort",
@@ -130,7 +111,7 @@ def test_swapped_types(name):
             def make(ct):
                 x = getattr(getattr(ct, name), attr)(value)
                 return x.value, bytes(x)
-            both(make)
+            same(make)
 
 
 def test_simple_subclass_and_overrides():
@@ -141,14 +122,14 @@ def test_simple_subclass_and_overrides():
         x.value += 1
         return x.value, type(MyInt.from_buffer_copy(bytes(x))).__name__
 
-    both(sub)
+    same(sub)
 
     def own_init(ct):
         class Twice(ct.c_int):
             def __init__(self, v):
                 ct.c_int.__init__(self, 2 * v)
         return Twice(21).value
-    both(own_init)
+    same(own_init)
 
     def own_value(ct):
         class Shadow(ct.c_int):
@@ -157,7 +138,7 @@ def test_simple_subclass_and_overrides():
                 return "shadow"
         # Simple_init stores directly, not through the subclass's property
         return Shadow(5).value, bytes(Shadow(5))
-    both(own_value)
+    same(own_value)
 
 
 def test_simple_keepalives():
@@ -168,29 +149,29 @@ def test_simple_keepalives():
         assert x._objects is data
         x.value = None
         return x._objects, x.value
-    both(char_p)
+    same(char_p)
     # CPython keeps a capsule holding the wchar_t copy, pyctypes a bytes object
-    both(lambda ct: ct.c_wchar_p("abc")._objects is not None)
-    both(lambda ct: ct.c_int(5)._objects)
-    both(lambda ct: ct.py_object(data)._objects)
+    same(lambda ct: ct.c_wchar_p("abc")._objects is not None)
+    same(lambda ct: ct.c_int(5)._objects)
+    same(lambda ct: ct.py_object(data)._objects)
 
 
 def test_py_object_null():
-    both(lambda ct: ct.py_object().value)
+    same(lambda ct: ct.py_object().value)
 
 
 # ---------------------------------------------------------------- arrays
 
 def test_array_init():
-    both(lambda ct: list((ct.c_int * 3)(1, 2, 3)))
-    both(lambda ct: list((ct.c_int * 3)(1, 2)))
-    both(lambda ct: (ct.c_int * 3)(1, 2, 3, 4))
-    both(lambda ct: (ct.c_int * 3)(1, "x"))
-    both(lambda ct: list((ct.c_int * 3)(1, Index(5), foo=2)))
-    both(lambda ct: list((ct.c_char * 3)(b"a", 98)))
-    both(lambda ct: list((ct.c_double * 2)(1, 2.5)))
-    both(lambda ct: (ct.c_double * 2)(1, "2.5"))
-    both(lambda ct: [p.value for p in (ct.c_char_p * 2)(b"x", None)])
+    same(lambda ct: list((ct.c_int * 3)(1, 2, 3)))
+    same(lambda ct: list((ct.c_int * 3)(1, 2)))
+    same(lambda ct: (ct.c_int * 3)(1, 2, 3, 4))
+    same(lambda ct: (ct.c_int * 3)(1, "x"))
+    same(lambda ct: list((ct.c_int * 3)(1, Index(5), foo=2)))
+    same(lambda ct: list((ct.c_char * 3)(b"a", 98)))
+    same(lambda ct: list((ct.c_double * 2)(1, 2.5)))
+    same(lambda ct: (ct.c_double * 2)(1, "2.5"))
+    same(lambda ct: [p.value for p in (ct.c_char_p * 2)(b"x", None)])
 
 
 @pytest.mark.parametrize("index", [0, 4, -1, -5, 5, -6, 2**63, -2**63 - 1, 2**100, True,
@@ -212,9 +193,9 @@ def test_array_index(index):
     def delete(ct):
         a = (ct.c_int * 5)()
         del a[index]
-    both(get)
-    both(set_)
-    both(delete)
+    same(get)
+    same(set_)
+    same(delete)
 
 
 class LenOnly:
@@ -242,17 +223,17 @@ def test_array_slice_assignment(key, value):
     def assign(ct):
         a = (ct.c_int * 5)(1, 1, 1, 1, 1)
         return outcome(lambda: a.__setitem__(key, value)), list(a)
-    both(assign)
+    same(assign)
 
 
 def test_array_slice_assignment_other_items():
-    both(lambda ct: bytes(_assigned((ct.c_char * 4)(), slice(1, 3), b"xy")))
-    both(lambda ct: _assigned((ct.c_wchar * 4)(), slice(0, 4, 2), "xy")[:])
-    both(lambda ct: list(_assigned((ct.c_double * 2)(), slice(None), [1, 2.5])))
-    both(lambda ct: list(_assigned((ct.c_int * 2)(), slice(None), [ct.c_int(3), 4])))
-    both(lambda ct: list(_assigned((ct.c_int * 2)(), slice(None), [ct.c_long(3), 4])))
-    both(lambda ct: _assigned((ct.c_char_p * 2)(), slice(None), [b"a", b"b"])._objects)
-    both(lambda ct: [p.contents.value for p in _assigned(
+    same(lambda ct: bytes(_assigned((ct.c_char * 4)(), slice(1, 3), b"xy")))
+    same(lambda ct: _assigned((ct.c_wchar * 4)(), slice(0, 4, 2), "xy")[:])
+    same(lambda ct: list(_assigned((ct.c_double * 2)(), slice(None), [1, 2.5])))
+    same(lambda ct: list(_assigned((ct.c_int * 2)(), slice(None), [ct.c_int(3), 4])))
+    same(lambda ct: list(_assigned((ct.c_int * 2)(), slice(None), [ct.c_long(3), 4])))
+    same(lambda ct: _assigned((ct.c_char_p * 2)(), slice(None), [b"a", b"b"])._objects)
+    same(lambda ct: [p.contents.value for p in _assigned(
         (ct.POINTER(ct.c_int) * 2)(), slice(None), [ct.pointer(ct.c_int(3)), ct.pointer(ct.c_int(4))])])
 
 
@@ -270,7 +251,7 @@ def test_array_item_values(value):
             if name == "c_char_p" and isinstance(value, int) and value:
                 return bytes(a), a._objects     # not read back: it points anywhere
             return a[1], a._objects
-        both(set_item)
+        same(set_item)
 
 
 def test_array_items_of_ctypes_types():
@@ -282,26 +263,26 @@ def test_array_items_of_ctypes_types():
         item = a[1]
         assert item._b_base_ is a
         return [(s.a, s.b) for s in a], a._objects, item._b_base_ is a, item._objects
-    both(structs)
+    same(structs)
 
     def wrong_type(ct):
         a = (ct.c_int * 2)()
         a[0] = ct.c_long(3)
-    both(wrong_type)
+    same(wrong_type)
 
     def subclass_item(ct):
         class MyInt(ct.c_int):
             pass
         a = (MyInt * 2)(1, MyInt(2))
         return [type(x).__name__ for x in a], [x.value for x in a]
-    both(subclass_item)
+    same(subclass_item)
 
     def nested(ct):
         a = (ct.c_char_p * 2 * 2)()
         a[1][0] = b"x"
         a[0] = (ct.c_char_p * 2)(b"y", b"z")
         return a._objects, [[s for s in row] for row in a]
-    both(nested)
+    same(nested)
 
     def tuples(ct):
         class S(ct.Structure):
@@ -309,7 +290,7 @@ def test_array_items_of_ctypes_types():
         a = (S * 2)()
         a[0] = (1, 2)
         return a[0].a, a[0].b
-    both(tuples)
+    same(tuples)
 
     def pointers(ct):
         a = (ct.POINTER(ct.c_int) * 2)()
@@ -317,7 +298,7 @@ def test_array_items_of_ctypes_types():
         a[0] = ct.pointer(x)
         a[1] = None
         return a[0][0], bool(a[1]), sorted(a._objects)
-    both(pointers)
+    same(pointers)
 
 
 @pytest.mark.parametrize("name", ["c_int", "c_double", "c_char", "c_wchar", "c_char_p",
@@ -329,8 +310,8 @@ def test_array_iteration(name):
         it = iter(a)
         first = next(it)
         return first, list(it), list(it), list(a), list(reversed(a)), len(a)
-    both(iterate)
-    both(lambda ct: list((getattr(ct, name) * 0)()))
+    same(iterate)
+    same(lambda ct: list((getattr(ct, name) * 0)()))
 
 
 def test_array_iteration_views_and_overrides():
@@ -353,9 +334,9 @@ def test_array_iteration_views_and_overrides():
                     raise IndexError(i)
                 return "item%d" % i
         return list(A())
-    both(views)
-    both(rows)
-    both(override)
+    same(views)
+    same(rows)
+    same(override)
 
 
 def test_array_iteration_length_hint():
@@ -373,13 +354,13 @@ def test_pointer_items():
         p = ct.cast(a, ct.POINTER(ct.c_int))
         p[2] = 30
         return p[0], p[2], p[Index(3)], p[True], list(a), p[0:3], p[3:0:-1]
-    both(items)
+    same(items)
 
     def bad_index(ct):
         p = ct.pointer(ct.c_int(1))
         return outcome(lambda: p[1.0]), outcome(lambda: p["0"]), outcome(lambda: p[2**64]), \
             outcome(lambda: p[BadIndex()])
-    both(bad_index)
+    same(bad_index)
 
     def bad_set(ct):
         p = ct.pointer(ct.c_int(1))
@@ -389,21 +370,21 @@ def test_pointer_items():
                 p[index] = value
             results.append(outcome(assign))
         return results
-    both(bad_set)
+    same(bad_set)
 
     def delete(ct):
         p = ct.pointer(ct.c_int(1))
         def delete_index(index):
             del p[index]
         return outcome(lambda: delete_index(0)), outcome(lambda: delete_index("x"))
-    both(delete)
+    same(delete)
 
 
 def test_pointer_null():
     for fn in (lambda ct: ct.POINTER(ct.c_int)()[0],
                lambda ct: ct.POINTER(ct.c_int)().contents,
                lambda ct: ct.POINTER(ct.c_int)().__setitem__(0, 1)):
-        both(fn)
+        same(fn)
     # (a slice of a NULL pointer leaves CPython 3.11 with a result and an error set)
     with pytest.raises(ValueError, match="NULL pointer access"):
         P.POINTER(P.c_int)()[0:1]
@@ -416,14 +397,14 @@ def test_pointer_contents_and_keepalives():
         c = p.contents
         assert c._b_base_ is p
         return c.value, p._objects == {"1": x}, sorted(p._objects)
-    both(contents)
+    same(contents)
 
     def set_contents(ct):
         s = ct.c_char_p(b"kept")
         p = ct.POINTER(ct.c_char_p)()
         p.contents = s
         return sorted(p._objects), p._objects["1"] is s, p._objects["0"], p[0]
-    both(set_contents)
+    same(set_contents)
 
     def bad_contents(ct):
         p = ct.POINTER(ct.c_int)()
@@ -434,13 +415,13 @@ def test_pointer_contents_and_keepalives():
             results.append(outcome(assign))
         results.append(outcome(lambda: p.__delattr__("contents")))
         return results
-    both(bad_contents)
+    same(bad_contents)
 
     def pointer_init(ct):
         tp = ct.POINTER(ct.c_int)
         return outcome(lambda: tp(1, 2)), outcome(lambda: tp(5)), \
             outcome(lambda: tp(ct.c_int(3), x=1)[0]), outcome(lambda: bool(tp()))
-    both(pointer_init)
+    same(pointer_init)
 
     def struct_target(ct):
         class S(ct.Structure):
@@ -449,7 +430,7 @@ def test_pointer_contents_and_keepalives():
         p[0].a = 5
         p[0] = S(2, b"two")
         return p.contents.a, p[0].s, sorted(p._objects), p[0]._b_base_ is p
-    both(struct_target)
+    same(struct_target)
 
 
 def test_pointer_to_incomplete_then_completed():
@@ -463,7 +444,7 @@ def test_pointer_to_incomplete_then_completed():
         a = Node(1)
         b = Node(2, ct.pointer(a))
         return b.next[0].value, b.next.contents.value, bool(a.next)
-    both(fn)
+    same(fn)
 
     def incomplete_struct(ct):
         class S(ct.Structure):
@@ -472,7 +453,7 @@ def test_pointer_to_incomplete_then_completed():
         S._fields_ = [("x", ct.c_double)]
         s = S(1.5)
         return lp(s)[0].x, lp(s).contents.x
-    both(incomplete_struct)
+    same(incomplete_struct)
 
 
 # ---------------------------------------------------------------- reference counts
@@ -515,7 +496,7 @@ def test_variant_bool_goes_through_python():
         p[0] = 0
         a[1] = 7
         return x.value, bytes(x), list(a), a[1], a[-1], p[0], bytes(a)
-    both(fn)
+    same(fn)
 
 
 # ---------------------------------------------------------------- structures and unions
@@ -535,38 +516,38 @@ def record_types(ct):
 
 
 def test_record_init():
-    both(lambda ct: bytes(record_types(ct)[0](1.0, 2, 3.5)))
-    both(lambda ct: bytes(record_types(ct)[0](1.0, y=5)))
-    both(lambda ct: record_types(ct)[0](1.0, x=5))                 # duplicate values
-    both(lambda ct: record_types(ct)[0](1, 2, 3, 4))               # too many initializers
-    both(lambda ct: record_types(ct)[0]("x"))
-    both(lambda ct: record_types(ct)[0](1.0, "x"))
-    both(lambda ct: record_types(ct)[0](nope=1).__dict__)
-    both(lambda ct: bytes(record_types(ct)[2](7)))
-    both(lambda ct: record_types(ct)[2](1, 2.0, b"x", 4))
+    same(lambda ct: bytes(record_types(ct)[0](1.0, 2, 3.5)))
+    same(lambda ct: bytes(record_types(ct)[0](1.0, y=5)))
+    same(lambda ct: record_types(ct)[0](1.0, x=5))                 # duplicate values
+    same(lambda ct: record_types(ct)[0](1, 2, 3, 4))               # too many initializers
+    same(lambda ct: record_types(ct)[0]("x"))
+    same(lambda ct: record_types(ct)[0](1.0, "x"))
+    same(lambda ct: record_types(ct)[0](nope=1).__dict__)
+    same(lambda ct: bytes(record_types(ct)[2](7)))
+    same(lambda ct: record_types(ct)[2](1, 2.0, b"x", 4))
 
     def rec(ct):
         Vec, Rec, U = record_types(ct)
         r = Rec(1, b"name", (1, 2, 3), b"ab", 5, 17, None, (b"a", b"b"), "hi", 2)
         return (r.n, r.name, (r.v.x, r.v.z), r.tag, r.flags, r.more, bool(r.p), list(r.arr), r.w,
                 r.b, r._objects)
-    both(rec)
+    same(rec)
 
     def bad_nested(ct):
         Vec, Rec, U = record_types(ct)
         return Rec(1, b"x", (1, "y"))
-    both(bad_nested)
+    same(bad_nested)
 
 
 def test_record_new():
-    both(lambda ct: ct.Structure())
-    both(lambda ct: ct.Union())
+    same(lambda ct: ct.Structure())
+    same(lambda ct: ct.Union())
 
     def abstract(ct):
         class A(ct.Structure):
             _abstract_ = True
         return A()
-    both(abstract)
+    same(abstract)
 
     def subclass_without_fields(ct):
         Vec = record_types(ct)[0]
@@ -576,21 +557,21 @@ def test_record_new():
         first = Sub(1, 2, 3)
         outcome_fields = outcome(lambda: setattr(Sub, "_fields_", [("w", ct.c_int)]))
         return bytes(first), bytes(Sub(4)), outcome_fields, bytes(Sub.__new__(Sub))
-    both(subclass_without_fields)
+    same(subclass_without_fields)
 
     def fields_later(ct):
         class Late(ct.Structure):
             pass
         Late._fields_ = [("a", ct.c_int), ("b", ct.c_int)]
         return bytes(Late(1, 2)), outcome(lambda: setattr(Late, "_fields_", []))
-    both(fields_later)
+    same(fields_later)
 
     def made_final_by_instance(ct):
         class Early(ct.Structure):
             pass
         Early()
         return outcome(lambda: setattr(Early, "_fields_", [("a", ct.c_int)]))
-    both(made_final_by_instance)
+    same(made_final_by_instance)
 
 
 def test_record_subclasses_and_overrides():
@@ -601,7 +582,7 @@ def test_record_subclasses_and_overrides():
             _fields_ = [("w", ct.c_double)]
         v = Vec4(1, 2, 3, 4)
         return bytes(v), v.w, outcome(lambda: Vec4(1, 2, 3, 4, 5))
-    both(more_fields)
+    same(more_fields)
 
     def own_setattr(ct):
         seen = []
@@ -614,7 +595,7 @@ def test_record_subclasses_and_overrides():
                 super().__setattr__(name, value * 2)
         t = Traced(1, 2)
         return seen, t.a, t.b
-    both(own_setattr)
+    same(own_setattr)
 
     def shadowing_property(ct):
         class Base(ct.Structure):
@@ -630,7 +611,7 @@ def test_record_subclasses_and_overrides():
                 self.b = value + 100
         s = Shadow(1, 2)
         return s.a, s.b, bytes(s)
-    both(shadowing_property)
+    same(shadowing_property)
 
     def own_init(ct):
         class Init(ct.Structure):
@@ -639,7 +620,7 @@ def test_record_subclasses_and_overrides():
             def __init__(self, a):
                 ct.Structure.__init__(self, a + 1)
         return Init(1).a
-    both(own_init)
+    same(own_init)
 
 
 def test_field_access():
@@ -663,7 +644,7 @@ def test_field_access():
                 return got
             results.append((name, outcome(assign)))
         return results, sorted(r._objects)
-    both(fields)
+    same(fields)
 
     def views(ct):
         Vec, Rec, U = record_types(ct)
@@ -684,9 +665,9 @@ def test_field_access():
         u.d = 1.5
         u.s = b"kept"
         return u.s, u._objects
-    both(views)
-    both(keys)
-    both(union)
+    same(views)
+    same(keys)
+    same(union)
 
 
 def test_field_descriptor_itself():
@@ -699,12 +680,12 @@ def test_field_descriptor_itself():
                      lambda: f.__get__(ct.c_int(5))):
             results.append(outcome(call))
         return results
-    both(descr)
+    same(descr)
 
     def delete(ct):
         v = record_types(ct)[0]()
         del v.x
-    both(delete)
+    same(delete)
 
     def anonymous(ct):
         class Inner(ct.Structure):
@@ -717,7 +698,7 @@ def test_field_descriptor_itself():
         o.a = 5
         o.s = b"three"
         return o.a, o.inner.a, o.s, o._objects
-    both(anonymous)
+    same(anonymous)
 
 
 def test_record_no_leaks():
@@ -749,7 +730,7 @@ def test_array_type_multiplication(n):
         b = n * ct.c_int
         assert a is b is (ct.c_int * n)
         return a.__name__, a._length_, ct.sizeof(a)
-    both(mul)
+    same(mul)
 
 
 @pytest.mark.parametrize("n", [1.5, "3", None, P.c_int, C.c_int], ids=repr)
@@ -765,8 +746,8 @@ def test_array_type_multiplication_refused(n):
 
 
 def test_array_type_multiplication_odd_operands():
-    both(lambda ct: (ct.c_int * 2) * 3 is (ct.c_int * 2) * 3)
-    both(lambda ct: [ct.sizeof(ct.POINTER(ct.c_int) * 2), ct.sizeof(ct.CFUNCTYPE(None) * 2)])
+    same(lambda ct: (ct.c_int * 2) * 3 is (ct.c_int * 2) * 3)
+    same(lambda ct: [ct.sizeof(ct.POINTER(ct.c_int) * 2), ct.sizeof(ct.CFUNCTYPE(None) * 2)])
 
     def recreated(ct):
         class S(ct.Structure):
@@ -776,16 +757,16 @@ def test_array_type_multiplication_odd_operands():
         del first
         gc.collect()
         return name, (S * 5)._length_
-    both(recreated)
+    same(recreated)
 
 
 def test_pointer_new():
     """Pointer_new: a pointer type without a target makes no instances."""
-    both(lambda ct: ct._Pointer())
-    both(lambda ct: ct.POINTER("incomplete")())
-    both(lambda ct: ct.POINTER(ct.c_int)(ct.c_int(3), 4))
-    both(lambda ct: ct.POINTER(ct.c_int)().__bool__())
-    both(lambda ct: ct.POINTER(ct.c_int).__new__(ct.POINTER(ct.c_int)).__bool__())
+    same(lambda ct: ct._Pointer())
+    same(lambda ct: ct.POINTER("incomplete")())
+    same(lambda ct: ct.POINTER(ct.c_int)(ct.c_int(3), 4))
+    same(lambda ct: ct.POINTER(ct.c_int)().__bool__())
+    same(lambda ct: ct.POINTER(ct.c_int).__new__(ct.POINTER(ct.c_int)).__bool__())
 
     def completed_later(ct):
         lp = ct.POINTER("later")
@@ -793,7 +774,7 @@ def test_pointer_new():
         ct.SetPointerType(lp, ct.c_int) if hasattr(ct, "SetPointerType") else lp.set_type(ct.c_int)
         return before, lp(ct.c_int(9)).contents.value
 
-    both(completed_later)
+    same(completed_later)
 
     def subclass(ct):
         class LP(ct.POINTER(ct.c_double)):
@@ -802,7 +783,7 @@ def test_pointer_new():
                 self.made = True
                 return self
         return LP(ct.c_double(1.5)).contents.value, LP().made
-    both(subclass)
+    same(subclass)
 
 
 def test_instances_release_their_type():
@@ -886,7 +867,7 @@ def test_construct_forms(how):
                 make = lambda: functools.partial(cls, *args)()
             results.append(outcome(lambda: shown(make())))
         return results
-    both(construct)
+    same(construct)
 
 
 def test_construct_keepalives():
@@ -898,7 +879,7 @@ def test_construct_keepalives():
         x = ct.c_int(1)
         return ct.c_char_p(data)._objects is data, S(data, 2)._objects, \
             (ct.c_char_p * 2)(data)._objects, sorted(ct.POINTER(ct.c_int)(x)._objects)
-    both(keep)
+    same(keep)
 
 
 def test_construct_overrides():
@@ -979,7 +960,7 @@ def test_construct_overrides():
 
     for fn in (own_new, new_returns_other, init_set_later, new_set_later, meta_call,
                meta_call_set_later, abstract, not_final_yet, subclass_instances):
-        both(fn)
+        same(fn)
 
 
 def test_construct_vectorcall_enabled():
@@ -1023,7 +1004,7 @@ def test_reads_of_classes_with_mixins():
         return (After(1, 2, 3).y, Before(4, 5, 6).z, After(1).extra(), x.value, a[2], a[-1],
                 outcome(lambda: a[3]), p[0], p.contents.value, Vec.x.__get__(After(9)),
                 outcome(lambda: Vec.x.__get__(Mixin())))
-    both(mixins)
+    same(mixins)
 
 
 def test_reads_on_the_edges():
@@ -1057,7 +1038,7 @@ def test_reads_on_the_edges():
             lambda: r.more, lambda: bool(r.p), lambda: r.b, lambda: u.i, lambda: u.d == U(d=1.5).d,
             lambda: Rec.n.__get__(u), lambda: Rec.n.__get__(None, Rec) is Rec.__dict__["n"])]
     for fn in (pointer_reads, array_reads, field_reads):
-        both(fn)
+        same(fn)
 
 
 def test_value_and_contents_descriptors():
@@ -1081,7 +1062,7 @@ def test_value_and_contents_descriptors():
         p.contents = b
         return b.value, d.value, p.contents.value, p[0], Deeper.value is ct._SimpleCData.value, \
             outcome(lambda: delattr(b, "value")), outcome(lambda: delattr(p, "contents"))
-    both(through_classes)
+    same(through_classes)
 
     if PURE:
         return      # properties of the Python level there
@@ -1092,7 +1073,7 @@ def test_value_and_contents_descriptors():
         for d in (value, contents):
             results += [repr(d), d.__name__, d.__qualname__, d.__objclass__.__name__, d.__doc__]
         return results
-    both(introspection)
+    same(introspection)
 
     def misapplied(ct):
         value, contents = ct._SimpleCData.__dict__["value"], ct._Pointer.__dict__["contents"]
@@ -1102,7 +1083,7 @@ def test_value_and_contents_descriptors():
             lambda: value.__set__(5, 1), lambda: value.__delete__(5), lambda: contents.__get__(x),
             lambda: contents.__set__(x, x), lambda: value.__get__(ct.pointer(x)),
             lambda: value.__get__(x, int), lambda: contents.__get__(None, None))]
-    both(misapplied)
+    same(misapplied)
 
 
 def test_cycles_through_instances_are_collected():
@@ -1135,4 +1116,4 @@ def test_cycles_through_instances_are_collected():
         del x, p
         gc.collect()
         return results, ref() is None, ref2() is None
-    both(cycles)
+    same(cycles)

@@ -8,6 +8,7 @@ call, in both modes).  Good and bad arguments give the same result or the same
 exception with the same message."""
 
 import ctypes as C
+import functools
 import gc
 import sys
 import threading
@@ -19,28 +20,14 @@ from pyctypes import ctypes as P
 from pyctypes._ctypes import basics
 from pyctypes._ctypes._native import PURE, raw
 
+import diffhelp
+from diffhelp import by_type_name_and_address, normaliser
+
+outcome = functools.partial(diffhelp.outcome, norm=normaliser(by_type_name_and_address))
+
 
 class Marker:
     """A value no implementation converts."""
-
-
-def norm(value):
-    if isinstance(value, int) and not isinstance(value, bool) and value > 1 << 40:
-        return "<address>"
-    if isinstance(value, (list, tuple)):
-        return type(value)(norm(v) for v in value)
-    if isinstance(value, type):
-        return ("type", value.__name__)
-    if isinstance(value, (C._SimpleCData.__mro__[1], P._SimpleCData.__mro__[1])):
-        return ("instance", type(value).__name__)
-    return value
-
-
-def outcome(fn, *args, **kwargs):
-    try:
-        return ("ok", norm(fn(*args, **kwargs)))
-    except Exception as exc:
-        return ("raise", type(exc).__name__, str(exc))
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 _ctypes, against the C functions of tests/clib/funcs.c."""
 
 import ctypes as C
+import functools
 import math
 import sys
 
@@ -10,27 +11,12 @@ from hypothesis import given, settings, strategies as st
 
 from pyctypes import ctypes as P
 
+import diffhelp
+from diffhelp import by_type_name, normaliser
 
-def norm(value):
-    """A value comparable across the two implementations: ctypes types and
-    instances by their type's name, containers item by item."""
-    if isinstance(value, type):
-        return ("type", value.__name__)
-    if isinstance(value, (list, tuple)):
-        return type(value)(norm(v) for v in value)
-    if isinstance(value, dict):
-        return {k: norm(v) for k, v in value.items()}
-    if isinstance(value, (C._SimpleCData.__mro__[1], P._SimpleCData.__mro__[1])):
-        return ("instance", type(value).__name__)
-    return value
-
-
-def outcome(fn, *args):
-    """("ok", value) or ("raise", exception type name, message)."""
-    try:
-        return ("ok", norm(fn(*args)))
-    except Exception as exc:
-        return ("raise", type(exc).__name__, str(exc))
+norm = normaliser(by_type_name)
+outcome = functools.partial(diffhelp.outcome, norm=norm)
+same = functools.partial(diffhelp.same, norm=norm)
 
 
 @pytest.fixture
@@ -44,15 +30,6 @@ def libs(clib_path):
 def shared_libs(clib_path):
     """As libs, shared by the examples of a property test."""
     return {C: C.CDLL(clib_path), P: P.CDLL(clib_path)}
-
-
-def same(libs, scenario):
-    """Run scenario(ctypes_module, lib) on both implementations; return the
-    (equal) outcome."""
-    expected = outcome(scenario, C, libs[C])
-    got = outcome(scenario, P, libs[P])
-    assert got == expected
-    return got
 
 
 # ---------------------------------------------------------------- types and construction

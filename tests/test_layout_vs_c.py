@@ -19,7 +19,6 @@ for records having one of them.  test_311_disagrees_with_c shows each case.
 import ctypes as C
 import os
 import random
-import subprocess
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -28,6 +27,8 @@ from pyctypes import ctypes as P
 from pyctypes._ctypes import layout as _layout
 from pyctypes._ctypes.structure import _scalars
 from pyctypes._ctypes.basics import stginfo
+
+import cbuild
 
 # code: (ctypes name, C type)
 SCALARS = {
@@ -296,17 +297,11 @@ def c_functions(rec, rec_leaves):
     ])
 
 
-def compile_library(tmp_path, records, rec_leaves):
+def compile_library(records, rec_leaves):
     src = ["#include <stddef.h>", "#include <string.h>"]
     src += [c_definition(rec) for rec in records]
     src += [c_functions(rec, rec_leaves[rec.name]) for rec in records]
-    c_file = tmp_path / "records.c"
-    so_file = tmp_path / "librecords.so"
-    c_file.write_text("\n\n".join(src) + "\n")
-    proc = subprocess.run([os.environ.get("CC", "gcc"), "-shared", "-fPIC", "-O1", "-w",
-                           "-o", str(so_file), str(c_file)], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return str(so_file)
+    return cbuild.shared_library("\n\n".join(src) + "\n", "librecords", flags=["-O1", "-w"])
 
 
 # ---------------------------------------------------------------- where 3.11 is not GCC
@@ -420,7 +415,7 @@ PER_SEED = 40
 
 
 @pytest.fixture(scope="module")
-def batches(tmp_path_factory):
+def batches():
     """Per seed: the generated records, their leaves, the compiled library."""
     out = []
     for seed in SEEDS:
@@ -429,7 +424,7 @@ def batches(tmp_path_factory):
             gen.record()
         rng = random.Random(seed + 1000)
         rec_leaves = {rec.name: leaves(rec, rng) for rec in gen.records}
-        path = compile_library(tmp_path_factory.mktemp("records%d" % seed), gen.records, rec_leaves)
+        path = compile_library(gen.records, rec_leaves)
         out.append((seed, gen.records, rec_leaves, path))
     return out
 
@@ -573,7 +568,7 @@ CASES_311 = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES_311))
-def test_311_disagrees_with_c(case, tmp_path):
+def test_311_disagrees_with_c(case):
     """Each case: pyctypes writes the bytes GCC writes (all bits of the last
     field set), CPython 3.11 writes other bytes."""
     fields, pack, union, members = CASES_311[case]
@@ -583,10 +578,7 @@ def test_311_disagrees_with_c(case, tmp_path):
            "void fill(%s T *p) { memset(p, 0, sizeof *p); p->%s = -1; }\n"
            % ("#pragma pack(push, %d)" % pack if pack else "", kind, members,
               "#pragma pack(pop)" if pack else "", kind, kind, fields(P)[-1][0]))
-    (tmp_path / "case.c").write_text(src)
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "case.so"),
-                    str(tmp_path / "case.c")], check=True)
-    lib = C.CDLL(str(tmp_path / "case.so"))
+    lib = C.CDLL(cbuild.shared_library(src, "case", flags=()))
     lib.size.restype = C.c_ulong
     results = {}
     for m in (P, C):
@@ -604,16 +596,13 @@ def test_311_disagrees_with_c(case, tmp_path):
     assert results[C] != results[P]
 
 
-def test_c_bool_bitfields_311_disagrees(tmp_path):
+def test_c_bool_bitfields_311_disagrees():
     """3.11 reads and writes a c_bool bit field as its whole byte; GCC's
     _Bool b:1 is one bit."""
     src = ("struct T { _Bool a:1; _Bool b:1; };\n"
            "int get_a(struct T *p) { return p->a; }\n"
            "int get_b(struct T *p) { return p->b; }\n")
-    (tmp_path / "b.c").write_text(src)
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "b.so"),
-                    str(tmp_path / "b.c")], check=True)
-    lib = C.CDLL(str(tmp_path / "b.so"))
+    lib = C.CDLL(cbuild.shared_library(src, "b", flags=()))
     results = {}
     for m in (P, C):
         class T(m.Structure):

@@ -11,12 +11,7 @@ import pytest
 import pyctypes._ctypes as ours
 from pyctypes import ctypes as P
 
-
-def outcome(fn, *args):
-    try:
-        return ("ok", fn(*args))
-    except Exception as exc:
-        return ("raise", type(exc).__name__, str(exc))
+from diffhelp import outcome, run_script
 
 
 def test_constants():
@@ -73,16 +68,11 @@ _ctypes.call_function(_ctypes.dlsym(lib._handle, "ret_int"), (1,))
 print([(e, [type(x).__name__ if x is lib or type(x) is int else x for x in a])
        for e, a in events])
 """
-    assert run_script(script, P) == run_script(script, C)
+    assert stdout_of(script, P) == stdout_of(script, C)
 
 
-def run_script(script, ct):
-    import subprocess
-    import pyctypes
-    prelude = "import pyctypes; pyctypes.install(); " if ct is P else ""
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pyctypes.__file__)))
-    proc = subprocess.run([sys.executable, "-c", prelude + "import ctypes as ct\n" + script],
-                          capture_output=True, text=True, env=env, timeout=60)
+def stdout_of(script, ct):
+    proc = run_script(script, ct)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

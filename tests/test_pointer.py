@@ -1,8 +1,8 @@
 """Pointers, POINTER, pointer and cast on pyctypes against CPython's _ctypes."""
 
 import ctypes as C
+import functools
 import gc
-import subprocess
 
 import _ctypes
 import pytest
@@ -10,37 +10,18 @@ import pytest
 import pyctypes._ctypes
 from pyctypes import ctypes as P
 
+import cbuild
+import diffhelp
+from diffhelp import by_value, normaliser, outcome
 
-def outcome(fn, *args):
-    """("ok", value) or ("raise", exception type name, message)."""
-    try:
-        return ("ok", fn(*args))
-    except Exception as exc:
-        return ("raise", type(exc).__name__, str(exc))
+# instances by class name, simple values by value; ids as keys of keep-alive dicts
+norm = normaliser(by_value, id_keys=True)
+same = functools.partial(diffhelp.same, norm=norm)
 
 
 def public_keys(cls):
     """The class dict's keys without pyctypes' plan attributes."""
     return [k for k in cls.__dict__ if k not in ("_stginfo_", "_rawffi_size_", "_rawffi_pep3118_", "_rawffi_plan_")]
-
-
-def norm(value):
-    """A comparable form of a result: ctypes instances by type name (and value
-    for the fundamental simple types), containers element-wise."""
-    if isinstance(value, (list, tuple)):
-        return type(value)(norm(v) for v in value)
-    if isinstance(value, dict):
-        return {k if isinstance(k, str) else "id": norm(v) for k, v in value.items()}
-    if type(type(value)).__module__ == "_ctypes" and not isinstance(value, type):
-        simple = type(value).__bases__[0].__name__ == "_SimpleCData"
-        return ("cdata", type(value).__name__, value.value if simple else None)
-    return value
-
-
-def same(fn):
-    mine, theirs = norm(outcome(fn, P)), norm(outcome(fn, C))
-    assert mine == theirs
-    return mine
 
 
 def kind(obj):
@@ -337,12 +318,8 @@ const char *word = "ctypes";
 
 
 @pytest.fixture(scope="module")
-def clib(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pointers")
-    src, lib = d / "p.c", d / "libp.so"
-    src.write_text(C_SOURCE)
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
-    return str(lib)
+def clib():
+    return cbuild.shared_library(C_SOURCE, "libp", flags=())
 
 
 def test_pointers_in_c_memory(clib):

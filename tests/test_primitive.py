@@ -1,6 +1,7 @@
 """Simple types on pyctypes against CPython's _ctypes, side by side."""
 
 import ctypes as C
+import functools
 import pickle
 import sys
 
@@ -9,6 +10,11 @@ from hypothesis import given, settings, strategies as st
 
 from pyctypes import ctypes as P
 
+import diffhelp
+
+# the exception's class only: messages are not compared here
+outcome = functools.partial(diffhelp.outcome, messages=False)
+
 SIMPLE_NAMES = ["c_byte", "c_ubyte", "c_short", "c_ushort", "c_int", "c_uint", "c_long",
                 "c_ulong", "c_longlong", "c_ulonglong", "c_float", "c_double", "c_longdouble",
                 "c_bool", "c_char", "c_wchar", "c_char_p", "c_wchar_p", "c_void_p", "c_size_t",
@@ -16,14 +22,6 @@ SIMPLE_NAMES = ["c_byte", "c_ubyte", "c_short", "c_ushort", "c_int", "c_uint", "
                 "c_int64", "c_uint64", "py_object"]
 INT_NAMES = ["c_byte", "c_ubyte", "c_short", "c_ushort", "c_int", "c_uint", "c_long", "c_ulong",
              "c_longlong", "c_ulonglong"]
-
-
-def outcome(fn, *args):
-    """What a call gives: ("ok", value) or ("raise", exception type name)."""
-    try:
-        return ("ok", fn(*args))
-    except Exception as exc:   # the type is what we compare
-        return ("raise", type(exc).__name__)
 
 
 def test_bound_to_pyctypes():

@@ -4,50 +4,19 @@ _anonymous_, _pack_, byte orders, bit fields, keep-alives, pickling, buffers.
 Layouts against C are in test_layout_vs_c.py."""
 
 import ctypes as C
+import functools
 import pickle
-import re
 
 import pytest
 
 from pyctypes import ctypes as P
 from pyctypes._ctypes import basics
 
+import diffhelp
+from diffhelp import normaliser, outcome, structure_values
 
-def outcome(fn, *args):
-    """("ok", value) or ("raise", exception type name, message)."""
-    try:
-        return ("ok", fn(*args))
-    except Exception as exc:
-        return ("raise", type(exc).__name__, str(exc))
-
-
-def norm(value):
-    """Comparable form: ctypes instances by class name and bytes, field
-    descriptors by repr, classes by name, pyctypes' module names as CPython's."""
-    if isinstance(value, (list, tuple)):
-        return type(value)(norm(v) for v in value)
-    if isinstance(value, dict):
-        return {k: norm(v) for k, v in value.items()}
-    if isinstance(value, str):
-        # class reprs by name: which module first made LP_c_int differs by process
-        return re.sub(r"<class '[\w.]*?(\w+)'>", r"<class '\1'>", value)
-    if type(value).__name__ == "CField":
-        return ("field", repr(value))
-    if isinstance(value, type):
-        return ("type", value.__name__)
-    if isinstance(value, (C._SimpleCData, P._SimpleCData)):
-        return ("simple", type(value).__name__, value.value)
-    if isinstance(type(value), type) and type(type(value)).__module__ == "_ctypes" \
-            and not isinstance(value, type):
-        return ("cdata", type(value).__name__, bytes(memoryview(value).cast("B")))
-    return value
-
-
-def same(fn):
-    """fn(module) has the same outcome on pyctypes and on CPython."""
-    mine, theirs = norm(outcome(fn, P)), norm(outcome(fn, C))
-    assert mine == theirs
-    return mine
+norm = normaliser(structure_values)
+same = functools.partial(diffhelp.same, norm=norm)
 
 
 def make(m, fields, base=None, union=False, **namespace):

@@ -1,12 +1,12 @@
 """Terminal summary of the conformance run: totals per implementation."""
 
+import runner
+
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     runs = getattr(config, "_pyctypes_conformance_runs", None)
     if runs is None or not runs.results:
         return
-    import sys
-    runner = sys.modules["pyctypes_conformance_runner"]
     terminalreporter.section("CPython ctypes test suite")
     for impl in runner.IMPLS.values():
         t = runner.totals(runs.results, impl.name)

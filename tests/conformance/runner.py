@@ -24,44 +24,20 @@ crashed, timed out, failed to import or was bound to the wrong `_ctypes` counts
 every one of its tests as failed.
 """
 
-import concurrent.futures
 import dataclasses
-import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+if os.path.dirname(HERE) not in sys.path:
+    sys.path.append(os.path.dirname(HERE))      # tests/, for suiterun (in the driver too)
+
+import suiterun  # noqa: E402
+from suiterun import IMPLS, PASSING, PYCTYPES_IMPLS  # noqa: E402,F401 (PYCTYPES_IMPLS: tools/)
 
 PACKAGE = "ctypes.test"
-
-# Outcomes of one test, worst first: when a test reports several (a failing
-# subtest and a cleanup error, say), the worst one stands.
-OUTCOMES = ("error", "fail", "unexpected-success", "skip", "expected-failure", "pass")
-# Outcomes that count as "the test passes" on the reference implementation.
-PASSING = ("pass", "expected-failure")
-
-
-@dataclasses.dataclass(frozen=True)
-class Impl:
-    name: str           # key used in reports and JSON
-    label: str          # human-readable, for messages and the table
-    pyctypes: bool      # run through `python -m pyctypes -m runner`
-    env: tuple          # extra environment variables (name, value)
-    ctypes_module: str  # the `_ctypes` module the run must be bound to
-
-
-IMPLS = {
-    "cpython": Impl("cpython", "CPython", False, (), "_ctypes"),
-    "pyctypes": Impl("pyctypes", "pyctypes", True, (), "pyctypes._ctypes"),
-    "pyctypes-pure": Impl("pyctypes-pure", "pyctypes PYCTYPES_PURE=1", True,
-                          (("PYCTYPES_PURE", "1"),), "pyctypes._ctypes"),
-}
-PYCTYPES_IMPLS = ("pyctypes", "pyctypes-pure")
 
 DEFAULT_TIMEOUT = float(os.environ.get("PYCTYPES_CONFORMANCE_TIMEOUT", "90"))
 DEFAULT_JOBS = int(os.environ.get("PYCTYPES_CONFORMANCE_JOBS", "0")) or os.cpu_count() or 2
@@ -82,11 +58,7 @@ def _driver(argv):
     parser.add_argument("module", help="module of ctypes.test, e.g. test_arrays")
     args = parser.parse_args(argv)
 
-    out = open(args.out, "w", buffering=1, encoding="utf-8")
-
-    def emit(**event):
-        out.write(json.dumps(event) + "\n")
-        out.flush()
+    emit = suiterun.emitter(args.out)
 
     unittest_dir = os.path.dirname(unittest.__file__)
 
@@ -102,9 +74,6 @@ def _driver(argv):
             text += f" [{os.path.basename(where.filename)}:{where.lineno} in {where.name}]"
         return text
 
-    def full(err):
-        return "".join(traceback.format_exception(*err))[-4000:]
-
     def import_failure(exc):
         # The traceback without the import machinery's frames.
         tb = traceback.TracebackException.from_exception(exc)
@@ -112,49 +81,6 @@ def _driver(argv):
             [f for f in tb.stack if not f.filename.startswith("<frozen importlib")
              and not f.filename.endswith(os.path.join("importlib", "__init__.py"))])
         return "".join(tb.format())[-4000:]
-
-    class JSONResult(unittest.TestResult):
-        def _key(self, test):
-            if isinstance(test, unittest.case._SubTest):
-                return test.test_case.id()
-            return test.id()
-
-        def startTest(self, test):
-            super().startTest(test)
-            emit(event="start", id=self._key(test))
-
-        def _result(self, test, outcome, detail="", tb=""):
-            emit(event="result", id=self._key(test), outcome=outcome, detail=detail, tb=tb)
-
-        def addSuccess(self, test):
-            super().addSuccess(test)
-            self._result(test, "pass")
-
-        def addError(self, test, err):
-            super().addError(test, err)
-            self._result(test, "error", short(err), full(err))
-
-        def addFailure(self, test, err):
-            super().addFailure(test, err)
-            self._result(test, "fail", short(err), full(err))
-
-        def addSubTest(self, test, subtest, err):
-            super().addSubTest(test, subtest, err)
-            if err is not None:
-                outcome = "fail" if issubclass(err[0], test.failureException) else "error"
-                self._result(test, outcome, f"{subtest._subDescription()}: {short(err)}", full(err))
-
-        def addSkip(self, test, reason):
-            super().addSkip(test, reason)
-            self._result(test, "skip", str(reason))
-
-        def addExpectedFailure(self, test, err):
-            super().addExpectedFailure(test, err)
-            self._result(test, "expected-failure", short(err))
-
-        def addUnexpectedSuccess(self, test):
-            super().addUnexpectedSuccess(test)
-            self._result(test, "unexpected-success")
 
     name = f"{args.package}.{args.module}"
     try:
@@ -165,9 +91,8 @@ def _driver(argv):
         emit(event="import-error", detail=import_failure(exc))
         emit(event="done", ctypes_module=_bound_ctypes())
         return 3
-    suite.run(JSONResult())
+    suite.run(suiterun.JSONResult(emit, short))
     emit(event="done", ctypes_module=_bound_ctypes())
-    out.close()
     return 0
 
 
@@ -194,14 +119,7 @@ def list_modules():
 
 
 @dataclasses.dataclass
-class TestOutcome:
-    outcome: str
-    detail: str = ""
-    tb: str = ""
-
-
-@dataclasses.dataclass
-class ModuleRun:
+class ModuleRun(suiterun.Outcomes):
     """Outcomes of one module on one implementation."""
     module: str
     impl: str
@@ -213,61 +131,12 @@ class ModuleRun:
     duration: float = 0.0
     output: str = ""            # stdout+stderr of the subprocess (tail)
 
-    @property
-    def ok(self):
-        return self.status == "ok"
-
-    def ids_with(self, *outcomes):
-        return sorted(t for t, o in self.tests.items() if o.outcome in outcomes)
-
-    def counts(self, reference=None):
-        """{'run', 'pass', 'skip', 'fail'} counts; a broken run passes and skips nothing.
-
-        With a `reference` run (CPython's), counted over the reference's tests:
-        a test that this run lacks counts as failed.
-        """
-        ids = list(reference.tests if reference is not None else self.tests)
-        outcomes = [self.tests[t].outcome if self.ok and t in self.tests else "not run"
-                    for t in ids]
-        passed = sum(o in PASSING for o in outcomes)
-        skipped = outcomes.count("skip")
-        return {"run": len(ids), "pass": passed, "skip": skipped,
-                "fail": len(ids) - passed - skipped}
-
-
-def _merge(old, new):
-    if old is None or OUTCOMES.index(new.outcome) < OUTCOMES.index(old.outcome):
-        return new
-    return old
-
 
 def _parse(run, path):
     """Fill `run` from the driver's JSON-lines file; return the `done` event or None."""
-    done = None
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except FileNotFoundError:
-        return None
-    for line in lines:
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue          # a line cut short by a crash
-        kind = event["event"]
-        if kind == "start":
-            run.running = event["id"]
-        elif kind == "result":
-            test_id = event["id"]
-            run.tests[test_id] = _merge(run.tests.get(test_id),
-                                        TestOutcome(event["outcome"], event["detail"], event["tb"]))
-            if run.running == test_id:
-                run.running = ""
-        elif kind == "import-error":
-            run.status, run.problem = "import-error", event["detail"]
-        elif kind == "done":
-            done = event
-    return done
+    def import_error(run, event):
+        run.status, run.problem = "import-error", event["detail"]
+    return suiterun.read_events(run, path, {"import-error": import_error})
 
 
 def _command(impl, module, out, package):
@@ -276,33 +145,6 @@ def _command(impl, module, out, package):
     if impl.pyctypes:
         return python + ["-m", "pyctypes"] + driver
     return python + driver
-
-
-def _environment(impl, extra_path=()):
-    env = dict(os.environ)
-    for name in ("PYCTYPES_PURE", "PYCTYPES_INSTALL", "PYTHONSTARTUP", "PYTHONINSPECT"):
-        env.pop(name, None)
-    path = [HERE, *extra_path]
-    if impl.pyctypes:
-        # The pyctypes this process imports (installed, or src/ of a checkout).
-        import pyctypes
-        path.append(os.path.dirname(os.path.dirname(os.path.abspath(pyctypes.__file__))))
-    if impl.pyctypes and env.get("PYTHONPATH"):
-        path.append(env["PYTHONPATH"])   # an installed pyctypes may come from there
-    env["PYTHONPATH"] = os.pathsep.join(path)
-    env.update(impl.env)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONIOENCODING"] = "utf-8"
-    return env
-
-
-def _describe_exit(returncode):
-    if returncode is not None and returncode < 0:
-        try:
-            return f"killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"killed by signal {-returncode}"
-    return f"exit status {returncode}"
 
 
 def run_module(module, impl_name, timeout=DEFAULT_TIMEOUT, package=PACKAGE, extra_path=()):
@@ -315,31 +157,18 @@ def run_module(module, impl_name, timeout=DEFAULT_TIMEOUT, package=PACKAGE, extr
     run = ModuleRun(module, impl_name)
     with tempfile.TemporaryDirectory(prefix="pyctypes-conformance-") as tmp:
         out = os.path.join(tmp, "results.jsonl")
-        start = time.monotonic()
-        try:
-            proc = subprocess.run(_command(impl, module, out, package), cwd=tmp,
-                                  env=_environment(impl, extra_path),
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, timeout=timeout)
-            run.returncode, output = proc.returncode, proc.stdout
-        except subprocess.TimeoutExpired as exc:
-            run.status, run.problem = "timeout", f"timed out after {timeout:g} s"
-            output = exc.stdout or b""
-        run.duration = time.monotonic() - start
-        run.output = output.decode("utf-8", "replace")[-6000:]
+        output = suiterun.run_child(run, _command(impl, module, out, package), cwd=tmp,
+                                    env=suiterun.child_environment(impl, [HERE, *extra_path]),
+                                    timeout=timeout)
+        run.output = output[-6000:]
         done = _parse(run, out)
     if run.status == "ok":
-        if done is None:
-            run.status = "crash" if run.returncode else "no-output"
-            run.problem = f"{_describe_exit(run.returncode)} before the end of the run"
-        elif run.returncode:
+        if done is not None and run.returncode:
             # The tests ran, then the interpreter died (at shutdown, say): still a crash.
             run.status = "crash"
-            run.problem = f"{_describe_exit(run.returncode)} after the last test"
-        elif done["ctypes_module"] != impl.ctypes_module:
-            run.status = "wrong-binding"
-            run.problem = (f"the run used _ctypes = {done['ctypes_module']!r}, "
-                           f"not {impl.ctypes_module!r}")
+            run.problem = f"{suiterun.describe_exit(run.returncode)} after the last test"
+        else:
+            suiterun.ended_badly(run, done, impl)
     if run.running and run.status != "timeout":
         run.problem += f", while running {run.running}"
     elif run.running:
@@ -352,16 +181,8 @@ def run_many(pairs, jobs=DEFAULT_JOBS, timeout=DEFAULT_TIMEOUT, progress=None):
 
     `progress`, if given, is called with each ModuleRun as it completes.
     """
-    pairs = list(dict.fromkeys(pairs))
-    results = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(run_module, m, i, timeout): (m, i) for m, i in pairs}
-        for future in concurrent.futures.as_completed(futures):
-            run = future.result()
-            results[futures[future]] = run
-            if progress is not None:
-                progress(run)
-    return results
+    return suiterun.run_parallel(lambda module, impl: run_module(module, impl, timeout),
+                                 dict.fromkeys(pairs), jobs, progress)
 
 
 @dataclasses.dataclass
@@ -391,7 +212,7 @@ class Comparison:
         if not self.reference.ok:
             lines.append(f"{self.module}: the CPython reference run itself failed "
                          f"({self.reference.status}: {self.reference.problem})")
-            lines.append(_indent(self.reference.output[-2000:]))
+            lines.append(suiterun.indent(self.reference.output[-2000:]))
             return "\n".join(lines)
         lines.append(f"{self.module} on {label}: {len(self.lost)} test(s) pass on CPython "
                      f"but not on pyctypes, {len(self.extra_skips)} extra skip(s)")
@@ -400,14 +221,14 @@ class Comparison:
                          f"{self.candidate.problem.strip()}")
         for test_id, ref, got, detail in _capped(self.lost, lines):
             lines.append(f"  FAILED {_short_id(test_id)}: {got}"
-                         + (f": {_one_line(detail)}" if detail else ""))
+                         + (f": {suiterun.one_line(detail)}" if detail else ""))
         for test_id, ref, reason in _capped(self.extra_skips, lines):
             lines.append(f"  EXTRA SKIP {_short_id(test_id)} (CPython: {ref}): {reason}")
         for test_id, got, detail in self.stray:
-            lines.append(f"  {got.upper()} {_short_id(test_id)}: {_one_line(detail)}")
+            lines.append(f"  {got.upper()} {_short_id(test_id)}: {suiterun.one_line(detail)}")
         if not self.candidate.ok and self.candidate.output.strip():
             lines.append("  output of the run (tail):")
-            lines.append(_indent(self.candidate.output[-3000:], "    "))
+            lines.append(suiterun.indent(self.candidate.output[-3000:], "    "))
         return "\n".join(lines)
 
 
@@ -457,15 +278,6 @@ def _capped(items, lines, limit=60):
 def _short_id(test_id):
     prefix = PACKAGE + "."
     return test_id[len(prefix):] if test_id.startswith(prefix) else test_id
-
-
-def _one_line(text, limit=300):
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _indent(text, prefix="  "):
-    return "\n".join(prefix + line for line in text.rstrip().splitlines())
 
 
 if __name__ == "__main__":

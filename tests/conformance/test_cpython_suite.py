@@ -12,69 +12,23 @@ Environment: PYCTYPES_CONFORMANCE_JOBS (parallel runs, default: CPU count),
 PYCTYPES_CONFORMANCE_TIMEOUT (seconds per module run, default 90).
 """
 
-import importlib.util
 import os
-import sys
 
 import pytest
 
-
-def _load_runner():
-    name = "pyctypes_conformance_runner"
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-runner = _load_runner()
+import runner  # this directory's runner.py (pytest puts the directory on sys.path)
+import suiterun
+from suiterun import MODES
 
 pytestmark = [pytest.mark.conformance, pytest.mark.slow]
 
-MODES = {"default": "pyctypes", "pure": "pyctypes-pure"}
 MODULES = runner.list_modules()
-
-
-class SuiteRuns:
-    """The runs of this session, made in one parallel batch on first use.
-
-    Under pytest-xdist every worker sees all the collected items but runs only
-    some: there each test runs just its own module (xdist gives the parallelism).
-    """
-
-    def __init__(self, config, items):
-        self.config = config
-        self.items = items
-        self.results = {}
-        self.batched = hasattr(config, "workerinput")    # xdist worker: no batch
-
-    def _selected(self):
-        pairs = []
-        for item in self.items:
-            callspec = getattr(item, "callspec", None)
-            if getattr(item, "originalname", None) == "test_module" and callspec is not None:
-                module, impl = callspec.params["module"], MODES[callspec.params["mode"]]
-                pairs += [(module, "cpython"), (module, impl)]
-        return pairs
-
-    def get(self, module, impl):
-        """CPython's run and `impl`'s run of `module`."""
-        if not self.batched:
-            self.batched = True
-            self.results.update(runner.run_many(self._selected()))
-        wanted = [(module, "cpython"), (module, impl)]
-        missing = [key for key in wanted if key not in self.results]
-        if missing:
-            self.results.update(runner.run_many(missing))
-        return [self.results[key] for key in wanted]
 
 
 @pytest.fixture(scope="session")
 def suite_runs(request):
-    runs = SuiteRuns(request.config, request.session.items)
+    runs = suiterun.SessionRuns(request.config, request.session.items, runner.run_many,
+                                "test_module", "module")
     request.config._pyctypes_conformance_runs = runs     # for the summary in conftest.py
     return runs
 

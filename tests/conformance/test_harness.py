@@ -5,28 +5,14 @@ Each case writes a reference module and a candidate module of the same name
 passes, extra skips, crashes, hangs, import errors and fixture errors.
 """
 
-import importlib.util
-import os
-import sys
 import textwrap
 
 import pytest
 
+import runner  # this directory's runner.py (pytest puts the directory on sys.path)
+
 pytestmark = pytest.mark.conformance
 
-
-def _load_runner():
-    name = "pyctypes_conformance_runner"
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-runner = _load_runner()
 
 PACKAGE = "fakesuite"
 

@@ -4,12 +4,13 @@ memory for arguments and results."""
 
 import ctypes as C
 import os
-import shutil
-import subprocess
+import pathlib
 
 import pytest
 
 from pyctypes import _rawffi as R
+
+import cbuild
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIB = os.path.join(HERE, "clib")
@@ -25,20 +26,10 @@ CTYPE = {
 
 
 @pytest.fixture(scope="session")
-def testlib_path(tmp_path_factory):
+def testlib_path():
     """Path of tests/native/clib/testlib.c compiled as a shared library."""
-    cc = os.environ.get("CC", "gcc")
-    if shutil.which(cc) is None:
-        pytest.fail(f"the native tests need a C compiler: {cc!r} was not found "
-                    "(install gcc, or set CC)", pytrace=False)
-    out = tmp_path_factory.mktemp("clib") / "libtestlib.so"
-    cmd = [cc, "-shared", "-fPIC", "-O1", "-Wall", "-o", str(out),
-           os.path.join(CLIB, "testlib.c"), "-lpthread"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.fail(f"compiling the C test library failed: {' '.join(cmd)}\n{proc.stderr}",
-                    pytrace=False)
-    return str(out)
+    return cbuild.shared_library(pathlib.Path(CLIB, "testlib.c"), "libtestlib",
+                                 libs=["-lpthread"])
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,14 @@
 import ctypes
 import gc
 import random
-import shutil
 import struct
-import subprocess
 import sys
 
 import pytest
 
 from pyctypes import _rawffi
+
+import cbuild
 
 NATIVE = "<" if sys.byteorder == "little" else ">"
 SWAPPED = ">" if NATIVE == "<" else "<"
@@ -554,16 +554,10 @@ long long get(struct S *s, int i) {{
 
 
 @pytest.fixture(scope="module")
-def c_bitfields(tmp_path_factory):
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        pytest.skip("no C compiler")
+def c_bitfields():
     libs = {}
     for big in (False, True):
-        d = tmp_path_factory.mktemp("bitfields")
-        (d / "bf.c").write_text(c_source(big))
-        subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", str(d / "bf.so"), str(d / "bf.c")], check=True)
-        lib = ctypes.CDLL(str(d / "bf.so"))
+        lib = ctypes.CDLL(cbuild.shared_library(c_source(big), "bf", flags=["-O1"]))
         lib.set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_longlong]
         lib.get.argtypes = [ctypes.c_void_p, ctypes.c_int]
         lib.get.restype = ctypes.c_longlong

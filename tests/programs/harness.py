@@ -41,14 +41,12 @@ PYCTYPES_PROGRAMS_CACHE (where the pyglet sdist's tests are kept, default
 """
 
 import atexit
-import concurrent.futures
 import contextlib
 import dataclasses
 import json
 import os
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
@@ -60,9 +58,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SRC = os.path.join(REPO, "src")
 PTH_NAME = "pyctypes-autoinstall.pth"
+if os.path.dirname(HERE) not in sys.path:
+    sys.path.append(os.path.dirname(HERE))      # tests/, for suiterun
 
-OUTCOMES = ("error", "fail", "unexpected-success", "skip", "expected-failure", "pass")
-PASSING = ("pass", "expected-failure")
+import suiterun  # noqa: E402
+from suiterun import IMPLS, PASSING, PYCTYPES_IMPLS, TestOutcome  # noqa: E402
+
 RETRIES = 2
 DEFAULT_JOBS = int(os.environ.get("PYCTYPES_PROGRAMS_JOBS", "0")) or os.cpu_count() or 2
 CACHE = os.environ.get("PYCTYPES_PROGRAMS_CACHE") or os.path.join(
@@ -70,24 +71,6 @@ CACHE = os.environ.get("PYCTYPES_PROGRAMS_CACHE") or os.path.join(
 # Debian packages the display suites need (named in messages when something is missing).
 DEBIAN_PACKAGES = ("xvfb", "xauth", "libgl1-mesa-dri", "libglx-mesa0", "libglu1-mesa",
                    "libegl1", "fontconfig", "fonts-dejavu-core", "libfreetype6")
-
-
-@dataclasses.dataclass(frozen=True)
-class Impl:
-    name: str
-    label: str
-    pyctypes: bool          # run through `python -m pyctypes`
-    env: tuple              # extra environment variables
-    ctypes_module: str      # the `_ctypes` the run must be bound to
-
-
-IMPLS = {
-    "cpython": Impl("cpython", "CPython", False, (), "_ctypes"),
-    "pyctypes": Impl("pyctypes", "pyctypes", True, (), "pyctypes._ctypes"),
-    "pyctypes-pure": Impl("pyctypes-pure", "pyctypes PYCTYPES_PURE=1", True,
-                          (("PYCTYPES_PURE", "1"),), "pyctypes._ctypes"),
-}
-PYCTYPES_IMPLS = ("pyctypes", "pyctypes-pure")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -270,14 +253,7 @@ def _find_interpreter():
 
 
 @dataclasses.dataclass
-class TestOutcome:
-    outcome: str
-    detail: str = ""
-    tb: str = ""
-
-
-@dataclasses.dataclass
-class SuiteRun:
+class SuiteRun(suiterun.Outcomes):
     suite: str
     impl: str
     status: str = "ok"      # ok | crash | timeout | collect-error | wrong-binding | no-output | error
@@ -291,48 +267,12 @@ class SuiteRun:
     result: dict = None     # a program's RESULT line
     retried: bool = False
 
-    @property
-    def ok(self):
-        return self.status == "ok"
-
-    def counts(self, reference=None):
-        """{'run', 'pass', 'skip', 'fail'}; over the reference's tests when given."""
-        ids = list(reference.tests if reference is not None else self.tests)
-        outcomes = [self.tests[t].outcome if self.ok and t in self.tests else "not run"
-                    for t in ids]
-        passed = sum(o in PASSING for o in outcomes)
-        skipped = outcomes.count("skip")
-        return {"run": len(ids), "pass": passed, "skip": skipped, "fail": len(ids) - passed - skipped}
-
-
-def _merge(old, new):
-    if old is None or OUTCOMES.index(new.outcome) < OUTCOMES.index(old.outcome):
-        return new
-    return old
-
-
-def pyctypes_root():
-    """The directory holding the pyctypes package this process imports (installed, or
-    src/ of a development tree on PYTHONPATH): the runs on pyctypes use the same."""
-    import pyctypes
-    return os.path.dirname(os.path.dirname(os.path.abspath(pyctypes.__file__)))
-
 
 def _environment(impl, suite, extra):
-    env = dict(os.environ)
-    for name in ("PYCTYPES_PURE", "PYCTYPES_INSTALL", "PYTHONSTARTUP", "PYTHONINSPECT",
-                 "WAYLAND_DISPLAY", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
-        env.pop(name, None)
     path = [*(suite.path if suite is not None else ()), HERE]
-    if impl.pyctypes:
-        path.append(pyctypes_root())
-    if env.get("PYTHONPATH"):
-        path.append(env["PYTHONPATH"])
-    env["PYTHONPATH"] = os.pathsep.join(path)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONIOENCODING"] = "utf-8"
+    env = suiterun.child_environment(impl, path, drop=("WAYLAND_DISPLAY", "PYTEST_ADDOPTS",
+                                                       "PYTEST_PLUGINS"))
     env["LIBGL_ALWAYS_SOFTWARE"] = "1"          # Mesa's llvmpipe, the same everywhere
-    env.update(impl.env)
     if suite is not None:
         env.update(suite.env)
     env.update(extra)
@@ -350,40 +290,10 @@ def _command(python, impl, suite):
     return base + (["run", program] if impl.pyctypes else [program])
 
 
-def _describe_exit(returncode):
-    if returncode is not None and returncode < 0:
-        try:
-            return f"killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"killed by signal {-returncode}"
-    return f"exit status {returncode}"
-
-
 def _parse_events(run, path):
-    done = None
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except FileNotFoundError:
-        return None
-    for line in lines:
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue                # a line cut short by a crash
-        kind = event["event"]
-        if kind == "start":
-            run.running = event["id"]
-        elif kind == "result":
-            outcome = TestOutcome(event["outcome"], event["detail"], event["tb"])
-            run.tests[event["id"]] = _merge(run.tests.get(event["id"]), outcome)
-            if run.running == event["id"]:
-                run.running = ""
-        elif kind == "collect-error":
-            run.stray.append((event["id"], event["detail"]))
-        elif kind == "done":
-            done = event
-    return done
+    def collect_error(run, event):
+        run.stray.append((event["id"], event["detail"]))
+    return suiterun.read_events(run, path, {"collect-error": collect_error})
 
 
 def _parse_program(run, output):
@@ -431,31 +341,18 @@ def _run_suite(suite_name, impl_name, timeout, python):
             except HarnessError as exc:
                 run.status, run.problem = "error", str(exc)
                 return run
-        start = time.monotonic()
-        try:
-            proc = subprocess.run(_command(python, impl, suite), cwd=cwd or tmp,
-                                  env=_environment(impl, suite, extra), stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
-                                  start_new_session=True)
-            run.returncode, output = proc.returncode, proc.stdout
-        except subprocess.TimeoutExpired as exc:
-            run.status, run.problem = "timeout", f"timed out after {timeout:g} s"
-            output = exc.stdout or b""
-        run.duration = time.monotonic() - start
-        text = output.decode("utf-8", "replace")
+        text = suiterun.run_child(run, _command(python, impl, suite), cwd=cwd or tmp,
+                                  env=_environment(impl, suite, extra), timeout=timeout,
+                                  new_session=True)
         run.output = text[-8000:]
         done = _parse_program(run, text) if suite.kind == "program" else _parse_events(run, events)
     if run.status != "ok":
         pass
     elif run.returncode is not None and run.returncode < 0:
         run.status = "crash"
-        run.problem = f"{_describe_exit(run.returncode)}"
-    elif done is None:
-        run.status = "crash" if run.returncode else "no-output"
-        run.problem = f"{_describe_exit(run.returncode)} before the end of the run"
-    elif done.get("ctypes_module") != impl.ctypes_module:
-        run.status = "wrong-binding"
-        run.problem = f"the run used _ctypes = {done.get('ctypes_module')!r}, not {impl.ctypes_module!r}"
+        run.problem = f"{suiterun.describe_exit(run.returncode)}"
+    elif suiterun.ended_badly(run, done, impl):
+        pass
     elif suite.kind == "pytest" and done.get("exitstatus") not in (0, 1):
         run.status = "error"
         run.problem = f"pytest ended with exit status {done.get('exitstatus')}"
@@ -488,15 +385,7 @@ def run_many(pairs, jobs=DEFAULT_JOBS, progress=None, retry=True):
 def _run_batch(pairs, jobs, progress):
     order = list(SUITES)
     pairs = sorted(dict.fromkeys(pairs), key=lambda p: (order.index(p[0]), p[1]))
-    results = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(run_suite, s, i): (s, i) for s, i in pairs}
-        for future in concurrent.futures.as_completed(futures):
-            run = future.result()
-            results[futures[future]] = run
-            if progress is not None:
-                progress(run)
-    return results
+    return suiterun.run_parallel(run_suite, pairs, jobs, progress)
 
 
 def _passing(run):
@@ -546,7 +435,7 @@ class Comparison:
         label = IMPLS[self.impl].label
         if not self.reference.ok:
             return (f"{self.suite}: the CPython reference run failed ({self.reference.status}: "
-                    f"{self.reference.problem})\n{_indent(self.reference.output[-3000:])}")
+                    f"{self.reference.problem})\n{suiterun.indent(self.reference.output[-3000:])}")
         lines = [f"{self.suite} on {label}: {len(self.lost)} test(s) pass on CPython but not "
                  f"on pyctypes"]
         if not self.candidate.ok:
@@ -556,19 +445,19 @@ class Comparison:
             lines.append("  (retried alone: these tests did not pass any time)")
         for test_id, ref, got, detail in self.lost[:60]:
             lines.append(f"  {got.upper()} {test_id} (CPython: {ref})"
-                         + (f": {_one_line(detail)}" if detail else ""))
+                         + (f": {suiterun.one_line(detail)}" if detail else ""))
         if len(self.lost) > 60:
             lines.append(f"  ... and {len(self.lost) - 60} more")
         extra = [(t, o) for t, o in sorted(self.candidate.tests.items())
                  if t not in self.reference.tests and o.outcome not in PASSING]
         for test_id, outcome in extra[:10]:
             lines.append(f"  {outcome.outcome.upper()} {test_id} (pyctypes only)"
-                         + (f": {_one_line(outcome.detail)}" if outcome.detail else ""))
+                         + (f": {suiterun.one_line(outcome.detail)}" if outcome.detail else ""))
         for test_id, detail in self.candidate.stray[:10]:
-            lines.append(f"  COLLECTION ERROR {test_id}: {_one_line(detail, 600)}")
+            lines.append(f"  COLLECTION ERROR {test_id}: {suiterun.one_line(detail, 600)}")
         if not self.candidate.ok and self.candidate.output.strip():
             lines.append("  output of the run (tail):")
-            lines.append(_indent(self.candidate.output[-3000:], "    "))
+            lines.append(suiterun.indent(self.candidate.output[-3000:], "    "))
         return "\n".join(lines)
 
 
@@ -585,18 +474,9 @@ def compare(reference, candidate):
     return Comparison(reference.suite, candidate.impl, reference, candidate, lost)
 
 
-def _one_line(text, limit=300):
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _indent(text, prefix="  "):
-    return "\n".join(prefix + line for line in text.rstrip().splitlines())
-
-
 def summary_line(run, reference=None):
     c = run.counts(reference)
-    state = "" if run.ok else f" [{run.status}: {_one_line(run.problem, 120)}]"
+    state = "" if run.ok else f" [{run.status}: {suiterun.one_line(run.problem, 120)}]"
     retried = " (retried)" if run.retried else ""
     return (f"{run.suite:20} {IMPLS[run.impl].label:26} {c['run']:4} run {c['pass']:4} pass "
             f"{c['skip']:4} skip {c['fail']:3} fail  {run.duration:6.1f} s{retried}{state}")

@@ -13,19 +13,16 @@ Outcomes are those of the harness: pass, fail, error, skip, expected-failure,
 unexpected-success (a test reporting several keeps the worst).
 """
 
-import json
 import os
 import sys
 
-_out = None
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if TESTS not in sys.path:
+    sys.path.append(TESTS)                      # for suiterun
 
+import suiterun  # noqa: E402
 
-def _emit(**event):
-    global _out
-    if _out is None:
-        _out = open(os.environ["PYCTYPES_PROGRAMS_EVENTS"], "a", buffering=1, encoding="utf-8")
-    _out.write(json.dumps(event) + "\n")
-    _out.flush()
+_emit = suiterun.emitter(lambda: os.environ["PYCTYPES_PROGRAMS_EVENTS"])
 
 
 def _text(longrepr, limit):

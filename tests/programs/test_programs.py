@@ -9,58 +9,19 @@ results (`-k pyglet`, `-k pure` select as usual).  Marked `programs` (and
 them alone.
 """
 
-import importlib.util
-import os
-import sys
-
 import pytest
 
-
-def _load_harness():
-    name = "pyctypes_programs_harness"
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "harness.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-harness = _load_harness()
+import harness  # this directory's harness.py (pytest puts the directory on sys.path)
+import suiterun
+from suiterun import MODES
 
 pytestmark = [pytest.mark.programs, pytest.mark.slow]
-
-MODES = {"default": "pyctypes", "pure": "pyctypes-pure"}
-
-
-class ProgramRuns:
-    """The runs of this session, made in one parallel batch on first use."""
-
-    def __init__(self, session):
-        self.session = session
-        self.results = None
-
-    def _selected(self):
-        pairs = []
-        for item in self.session.items:
-            callspec = getattr(item, "callspec", None)
-            if getattr(item, "originalname", None) == "test_suite" and callspec is not None:
-                suite, impl = callspec.params["suite"], MODES[callspec.params["mode"]]
-                pairs += [(suite, "cpython"), (suite, impl)]
-        return pairs
-
-    def get(self, suite, impl):
-        if self.results is None:
-            self.results = harness.run_many(self._selected())
-        if (suite, impl) not in self.results:
-            self.results.update(harness.run_many([(suite, "cpython"), (suite, impl)]))
-        return self.results[suite, impl]
 
 
 @pytest.fixture(scope="session")
 def program_runs(request):
-    runs = ProgramRuns(request.session)
+    runs = suiterun.SessionRuns(request.config, request.session.items, harness.run_many,
+                                "test_suite", "suite")
     request.config._pyctypes_program_runs = runs      # for the summary in conftest.py
     return runs
 
@@ -68,8 +29,7 @@ def program_runs(request):
 @pytest.mark.parametrize("mode", list(MODES))
 @pytest.mark.parametrize("suite", list(harness.SUITES))
 def test_suite(program_runs, suite, mode):
-    reference = program_runs.get(suite, "cpython")
-    candidate = program_runs.get(suite, MODES[mode])
+    reference, candidate = program_runs.get(suite, MODES[mode])
     comparison = harness.compare(reference, candidate)
     if not comparison.ok:
         pytest.fail(comparison.report(), pytrace=False)

@@ -3,27 +3,11 @@ made-up suites: per-test outcomes, crashes, time-outs, binding checks, the compa
 and the retry rule.  Fast; not marked `programs`."""
 
 import dataclasses
-import importlib.util
-import os
-import sys
 import textwrap
 
 import pytest
 
-
-def _load_harness():
-    # The same module object as test_programs.py's (one interpreter probe, one cache).
-    name = "pyctypes_programs_harness"
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "harness.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-harness = _load_harness()
+import harness  # this directory's harness.py (pytest puts the directory on sys.path)
 
 Outcome = harness.TestOutcome
 

@@ -10,28 +10,19 @@ pytest cache (.pytest_cache/v/reliability/stats).
 
 import json
 import os
-import shutil
-import subprocess
+import pathlib
 
 import pytest
 
+import cbuild
 import reldiff
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 @pytest.fixture(scope="session")
-def rel_lib(tmp_path_factory):
+def rel_lib():
     """tests/reliability/rellib.c compiled as a shared library (pthreads)."""
-    cc = os.environ.get("CC", "gcc")
-    if shutil.which(cc) is None:
-        pytest.fail(f"these tests need a C compiler: {cc!r} was not found", pytrace=False)
-    out = tmp_path_factory.mktemp("rellib") / "librel.so"
-    cmd = [cc, "-shared", "-fPIC", "-O1", "-Wall", "-o", str(out),
-           os.path.join(HERE, "rellib.c"), "-lpthread"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.fail(f"compiling rellib.c failed: {' '.join(cmd)}\n{proc.stderr}", pytrace=False)
-    return str(out)
+    return cbuild.shared_library(pathlib.Path(HERE, "rellib.c"), "librel", libs=["-lpthread"])
 
 
 # ---- session counters, gathered from xdist workers

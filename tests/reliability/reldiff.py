@@ -14,10 +14,8 @@ report without failing.
 
 import faulthandler
 import functools
-import math
 import os
 import pickle
-import struct
 import tempfile
 import traceback
 
@@ -27,6 +25,11 @@ from hypothesis import HealthCheck, settings
 
 import ctypes as C
 from pyctypes import ctypes as P
+
+import diffhelp
+
+# values compare by their bits (floats, instances' bytes): diffhelp.by_bits
+normalise = diffhelp.by_bits
 
 _COMMON = dict(deadline=None, derandomize=False, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
@@ -54,50 +57,9 @@ MESSAGE_DIFFS = {}          # "C message -> P message" -> count (first 50 kept)
 _case_fd = None
 
 
-def _is_cdata(value):
-    return isinstance(value, (C._SimpleCData.__mro__[1], P._SimpleCData.__mro__[1]))
-
-
-def normalise(value, _depth=0):
-    """A value both implementations can be compared by: ctypes instances become
-    (class name, their bytes or .value), floats compare by bits (NaN == NaN)."""
-    if _depth > 20:
-        return "<deep>"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ("float", "nan")
-        return ("float", struct.pack("<d", value))
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__, tuple(normalise(v, _depth + 1) for v in value))
-    if isinstance(value, dict):
-        return ("dict", tuple(sorted((k, normalise(v, _depth + 1)) for k, v in value.items())))
-    if isinstance(value, (C._Pointer, P._Pointer, C._CFuncPtr, P._CFuncPtr)):
-        return ("pointer", type(value).__name__, bool(value))      # bytes: an address
-    if _is_cdata(value):
-        name = type(value).__name__
-        if getattr(type(value), "_type_", None) in ("z", "Z"):     # bytes are an address
-            return ("cdata", name, normalise(value.value, _depth + 1))
-        try:
-            data = bytes(memoryview(value).cast("B"))
-        except Exception as exc:           # noqa: BLE001 - kept as part of the outcome
-            data = ("no buffer", type(exc).__name__)
-        return ("cdata", name, data)
-    if isinstance(value, type):
-        return ("type", value.__name__)
-    if isinstance(value, (int, str, bytes, bool, type(None))):
-        return value
-    return ("object", type(value).__name__)
-
-
 def outcome(op, ct):
-    """Run op(ct) and say what happened."""
-    try:
-        result = op(ct)
-    except RecursionError:
-        raise
-    except Exception as exc:                # noqa: BLE001 - the outcome is the point
-        return ("raise", type(exc).__name__, str(exc))
-    return ("ok", normalise(result))
+    """Run op(ct) and say what happened (a RecursionError is not an outcome)."""
+    return diffhelp.outcome(op, ct, norm=normalise, reraise=(RecursionError,))
 
 
 def same_exception(c_out, p_out, messages):

@@ -9,6 +9,8 @@ import pytest
 
 from pyctypes import ctypes as P
 
+from diffhelp import outcome
+
 
 class Index:
     def __init__(self, value):
@@ -16,13 +18,6 @@ class Index:
 
     def __index__(self):
         return self.value
-
-
-def outcome(fn):
-    try:
-        return ("ok", fn())
-    except Exception as exc:            # noqa: BLE001 - the outcome is compared
-        return ("raise", type(exc).__name__, str(exc))
 
 
 @pytest.mark.parametrize("length", [Index(2), Index(0), -2 ** 64, 2 ** 64])
