@@ -12,18 +12,12 @@ import ctypes as C
 import sys
 
 import pytest
+from diffhelp import outcome
 
 from pyctypes import ctypes as P
 from pyctypes._ctypes import primitive
 from pyctypes._ctypes._native import PURE, raw
 from pyctypes._ctypes.conversion import decide_extra_argument, refuse_call
-
-
-def outcome(fn, *args):
-    try:
-        return ("ok", fn(*args))
-    except Exception as exc:
-        return ("raise", type(exc).__name__, str(exc))
 
 
 @pytest.fixture(scope="module")
