@@ -64,10 +64,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="")
     parser.add_argument("--impl", choices=["both", "pyctypes", "cpython"], default="both")
-    parser.add_argument("-n", type=int, default=2000)
+    parser.add_argument("-n", type=int, default=20000)
     args = parser.parse_args(argv)
     libbench = bench.build_benchlib()
-    env = dict(os.environ)
+    env = dict(os.environ, PYTHONHASHSEED="0")     # the same dict layouts in every run
     impls = ["cpython", "pyctypes"] if args.impl == "both" else [args.impl]
     mode = "PYCTYPES_PURE=1" if env.get("PYCTYPES_PURE", "") not in ("", "0") else "default"
     print("pyctypes mode: %s; instructions per operation (callgrind), N = %d\n" % (mode, args.n))

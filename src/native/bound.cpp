@@ -3,7 +3,6 @@
 #include "memory.h"
 #include "module.h"
 
-#include <string_view>
 
 namespace rawffi {
 
@@ -29,34 +28,16 @@ void bind_type(PyTypeObject *&slot, PyObject *value, const char *name, PyTypeObj
     slot = reinterpret_cast<PyTypeObject *>(Ref::borrow(value).release());
 }
 
+// bind_classes(SimpleCData=..., Pointer=...): both keywords, once or again.
 PyObject *fn_bind_classes(PyObject *, PyObject *args, PyObject *kwds) {
     return guard([&]() -> PyObject * {
-        if (PyTuple_GET_SIZE(args) != 0)
-            raise(PyExc_TypeError, "bind_classes() takes keyword arguments only");
-        if (!kwds) Py_RETURN_NONE;
-        PyObject *key, *value;
-        Py_ssize_t pos = 0;
-        while (PyDict_Next(kwds, &pos, &key, &value)) {
-            const char *name = PyUnicode_AsUTF8(key);
-            if (!name) throw PyErrorSet{};
-            std::string_view k(name);
-            if (k == "ArgumentError") {
-                if (!PyExceptionClass_Check(value))
-                    raise(PyExc_TypeError, "bind_classes(): ArgumentError must be an exception class");
-                classes.argument_error = Ref::borrow(value).release();
-            } else if (k == "Array") {
-                bind_type(classes.array, value, name, CData_Type);
-            } else if (k == "Pointer") {
-                bind_type(classes.pointer, value, name, CData_Type);
-            } else if (k == "SimpleCData") {
-                bind_type(classes.simple, value, name, CData_Type);
-            } else if (k == "CFuncPtr") {
-                bind_type(classes.funcptr, value, name, CData_Type);
-            } else {
-                PyErr_Format(PyExc_TypeError, "bind_classes(): unknown class name %R", key);
-                throw PyErrorSet{};
-            }
-        }
+        static const char *kwlist[] = {"SimpleCData", "Pointer", nullptr};
+        PyObject *simple, *pointer;
+        if (!PyArg_ParseTupleAndKeywords(args, kwds, "$OO:bind_classes", const_cast<char **>(kwlist),
+                                         &simple, &pointer))
+            throw PyErrorSet{};
+        bind_type(classes.simple, simple, "SimpleCData", CData_Type);
+        bind_type(classes.pointer, pointer, "Pointer", CData_Type);
         Py_RETURN_NONE;
     });
 }
@@ -64,8 +45,8 @@ PyObject *fn_bind_classes(PyObject *, PyObject *args, PyObject *kwds) {
 PyMethodDef bound_functions[] = {
     {"bind_classes", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_bind_classes)),
      METH_VARARGS | METH_KEYWORDS,
-     "bind_classes(**classes): tell the native call path the Python level's classes\n"
-     "(ArgumentError, Array, Pointer, SimpleCData, CFuncPtr)."},
+     "bind_classes(*, SimpleCData, Pointer): the family classes whose attribute\n"
+     "descriptors (value, contents) the native core checks instances against."},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -1,10 +1,14 @@
 """pyctypes._rawffi: the native core (C++ over libffi).  This stub is its contract.
 
-Mechanism only, no ctypes policy: raw memory, typed loads and stores, libffi
-calls and closures, dlopen.  The Python level (pyctypes._ctypes) decides what
-to call and checks its arguments; this module trusts the addresses it is given
-(a wild address crashes, as in C) but raises a Python exception for every
-malformed Python-level argument (wrong type, unknown type code, negative size).
+Mechanism: raw memory, typed loads and stores, libffi calls and closures,
+dlopen, and the executors of the Python level's plans (CallPlan, TypePlan,
+Closure plans, the native slots of the families).  The Python level
+(pyctypes._ctypes) decides; where a decision depends on a value's type, this
+module asks the Python rule and remembers its answer (CallPlan).  It trusts
+the addresses it is given (a wild address crashes, as in C) but raises a
+Python exception for every malformed Python-level argument or plan (wrong
+type, unknown type code, negative size).  docs/ARCHITECTURE.md says which
+rules still have a native twin.
 
 Type codes are CPython's (`struct` module letters as ctypes uses them):
     b B h H i I l L q Q   signed/unsigned char, short, int, long, long long
@@ -24,6 +28,7 @@ Type codes are CPython's (`struct` module letters as ctypes uses them):
     v                     void (only as an FFIType / restype)
 """
 
+import enum
 from typing import Any, Callable, Optional, Sequence
 
 # ---------------------------------------------------------------- memory
@@ -244,47 +249,85 @@ def byref(obj: CData, offset: int = 0, /) -> CArgObject:
     pointer width), keeping obj.  TypeError "byref() argument must be a ctypes
     instance, not 'T'" for a non-CData; offset by __index__; no keywords."""
 
-def bind_classes(*, ArgumentError: type = ..., Array: type = ..., Pointer: type = ...,
-                 SimpleCData: type = ..., CFuncPtr: type = ...) -> None:
-    """Tell the native call path the Python level's classes: argument errors
-    are raised as ArgumentError; the others are recognised in arguments
-    (instances of Array pass their address, and so on).  Until bound, none
-    of them is recognised."""
+def bind_classes(*, SimpleCData: type, Pointer: type) -> None:
+    """The family classes the native ``value`` and ``contents`` descriptors
+    check instances against (until bound: SimpleBase, PointerBase)."""
+
+class Pass(enum.IntEnum):
+    """What the native call does with one argument value (the Python level's
+    rules decide which; conversion.perform does the same in Python)."""
+    NULL = 0        # a NULL pointer
+    STORE = 1       # the value stored by a type code's row (detail) into the argument's slot
+    INT = 2         # an int as ConvParam passes it: its low bits as a C int (refused
+                    # outside the long long / unsigned long long ranges)
+    MEMORY = 3      # a ctypes instance's memory, by value, as the FFIType in detail
+    ADDRESS = 4     # a ctypes instance's address, as a pointer
+    CARG = 5        # a CArgObject's value, as its own ffi type
+
+class ArgDecision(tuple):
+    """``ArgDecision((how, obj, detail, cacheable))``, a struct sequence: how
+    one argument is passed, as a rule decided it.  ``how`` a Pass; ``obj``
+    the object passed; ``detail`` the type code (STORE) or FFIType (MEMORY);
+    ``cacheable``: the same action holds for every value of obj's exact type
+    (for CArgObjects: of the same tag and _obj type), and obj is the value the
+    rule was asked about.  The call checks a decision before executing it:
+    TypeError "malformed ArgDecision: ..." for one that does not fit (STORE
+    without a known code, INT of a non-int, MEMORY of a non-instance, of a
+    void FFIType or one larger than the instance, ADDRESS of a non-instance,
+    CARG of a non-CArgObject)."""
+    how: Pass
+    obj: Any
+    detail: Any
+    cacheable: bool
+
+def forget_decisions() -> None:
+    """Every call site forgets the decisions it remembers (what a rule decided
+    from changed: a pointer type's target was set)."""
+
+class ResultKind(enum.IntEnum):
+    INT = 0         # no restype: a C int
+    VOID = 1        # None
+    SIMPLE = 2      # the value of a fundamental simple type (code)
+    OBJECT = 3      # py_object: the returned reference is taken over
+    INSTANCE = 4    # a new restype instance holding a copy of size bytes
+    CALL = 5        # restype(C int result): a plain callable
+    PYTHON = 6      # restype(address of the result): a reader the Python level made
+
+class ResultPlan(tuple):
+    """``ResultPlan((kind, restype, code, size, checker))``, a struct
+    sequence: how a foreign function's result is made (CPython's GetResult),
+    then passed to ``checker`` (SIMPLE, OBJECT, INSTANCE) unless None."""
+    kind: ResultKind
+    restype: Any
+    code: Optional[str]
+    size: int
+    checker: Optional[Callable[[Any], Any]]
 
 class CallPlan:
-    """``CallPlan(argspecs, result, rtype, cif, flags, extra_args)``: how one
-    foreign function is called, decided by the Python level.
+    """``CallPlan(rules, extra_rule, refuse, result, rtype, cif, flags,
+    extra_args)``: how one foreign function is called, as the Python level
+    planned it (pyctypes._ctypes.fastpath makes them).
 
-    argspecs: None (no argtypes: every argument by ConvParam), or one
-    ``(kind, converter, argtype, ffi_type, extra)`` per argtype.  kind
-    "generic" calls ``converter(value)`` and converts its result by ConvParam
-    (CData instances by value, arrays by address, CArgObjects, None, int as
-    C int, bytes, str as wchar_t *, else ``_as_parameter_``).  The other kinds
-    repeat natively the checks of one from_param family for the exact values
-    they accept and call the converter for every other value: "simple" (extra
-    = type code; PyCSimpleType.from_param), "char_p", "wchar_p", "void_p",
-    "instance" (CDataType.from_param of structures, unions, function
-    pointers), "array", "pointer" (extra = the target type).  For these the
-    converter must be a method of argtype (which it keeps alive).
+    rules: None (no argtypes) or one callable per argtype,
+    ``rule(value, index) -> ArgDecision`` (raising ArgumentError itself);
+    extra_rule: the same for arguments past the argtypes (all of them without
+    argtypes): ConvParam's rule.  Each argument position keeps a small inline
+    cache, exact type -> Pass action, of the cacheable decisions its rule
+    made: a value of a remembered type is passed by the remembered action;
+    any other value (or one the remembered STORE's row refuses) is decided by
+    the rule again.  refuse(nconv, extra_args, nargs, null_function) raises
+    the error of a call refused before conversion (argument count, NULL
+    function pointer, more than 1024 arguments).  result: a ResultPlan.
+    rtype: the result FFIType; cif: the CallInterface of the declared
+    argtypes or None; flags: CALL_*; extra_args: more arguments than argtypes
+    allowed (cdecl, variadic).  A malformed plan is refused (TypeError or
+    ValueError) when it is made.
 
-    result: ``(kind, obj, code, size, checker)``: "int" (C int), "void"
-    (None), "simple" (code's value), "object" (py_object: the returned
-    reference is taken over; ValueError "PyObject is NULL"), "instance" (a new
-    obj instance holding a copy of size bytes), "call" (``obj(C int)``),
-    "python" (``obj(address of the result)``); checker (simple, object,
-    instance): ``checker(value)`` is the result.  rtype: the result FFIType;
-    cif: the CallInterface of the declared argtypes or None; flags: CALL_*;
-    extra_args: more arguments than argtypes allowed (cdecl, variadic).
-
-    A call checks the argument count (TypeError as CPython), reads the function
-    address (ValueError "NULL function pointer called"), refuses more than 1024
-    arguments (ArgumentError), converts (a failure raises ArgumentError
-    "argument N: ExcName: message"; BaseExceptions pass unchanged), calls
-    through the declared cif when every argument went as declared (else a cif
-    made for the call, variadic past the argtypes), and makes the result.  On
-    x86-64 System V, signatures of at most 6 integer/pointer and 8 float/double
-    arguments with scalar results (or structures larger than 16 bytes) are
-    called directly, without libffi."""
+    The call goes through the declared cif when every argument went as
+    declared (else a cif made for the call, variadic past the argtypes), and
+    makes the result.  On x86-64 System V, signatures of at most 6
+    integer/pointer and 8 float/double arguments with scalar results (or
+    structures larger than 16 bytes) are called directly, without libffi."""
     nargs: int                       # number of argtypes, -1 without
     def call(self, address: int, *args: Any) -> Any:
         """Call the C function at address as planned."""

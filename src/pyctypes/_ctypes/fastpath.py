@@ -19,8 +19,6 @@ from ._native import raw
 from . import basics
 from .basics import DICTFLAG_FINAL, is_simple_subclass, stginfo
 from .conversion import NULL_RESTYPE, decide_extra_argument, ffi_type_of, is_swapped, refuse_call
-from .array import Array
-from .function import CFuncPtr
 from .pointer import PyCPointerType, _Pointer
 from .primitive import _SimpleCData
 from .structure import Structure, Union
@@ -121,7 +119,6 @@ class NativePlanner:
 
 def install():
     """Let the families hand their plans to the native core from now on."""
-    # the classes whose instances the native slots recognise
-    raw.bind_classes(ArgumentError=basics.ArgumentError, Array=Array, Pointer=_Pointer,
-                     SimpleCData=_SimpleCData, CFuncPtr=CFuncPtr)
+    # the family classes the native value/contents descriptors check instances against
+    raw.bind_classes(SimpleCData=_SimpleCData, Pointer=_Pointer)
     basics.planner = NativePlanner()
