@@ -33,4 +33,9 @@ _basics.bind_families(_SimpleCData=_SimpleCData, PyCSimpleType=_PyCSimpleType,
 _basics.raw.bind_classes(ArgumentError=ArgumentError, Array=Array, Pointer=_Pointer,
                          SimpleCData=_SimpleCData, CFuncPtr=CFuncPtr)
 
+# X.__new__(T) refuses a T of another family, as CPython's C types do.
+for _base in (Structure, Union, Array, _SimpleCData, _Pointer, CFuncPtr):
+    _basics.own_new(_base)
+del _base
+
 __version__ = "1.1.0"

@@ -157,6 +157,49 @@ def pep3118_itemsize(tp, info):
     return info.size
 
 
+_HEAPTYPE = 1 << 9
+
+
+def type_name(tp):
+    """CPython's tp_name of a type: the bare name for classes made in Python
+    and for builtins, "module.name" for the other C types (the classes of
+    _ctypes among them)."""
+    module = tp.__module__
+    if module == "_ctypes" or not (tp.__flags__ & _HEAPTYPE or module == "builtins"):
+        return "%s.%s" % (module, tp.__name__)
+    return tp.__name__
+
+
+def own_new(cls):
+    """cls.__new__(T) refuses a T that is not a subclass of cls, as CPython's
+    __new__ of a C type does (CPython's Structure, Union, Array, _SimpleCData,
+    _Pointer and CFuncPtr are C types): a ctypes instance made by the __new__
+    of an unrelated family would read its memory as something else (a
+    py_object made by CFuncPtr.__new__ holds an address, not an object).
+    A C __new__ becomes the wrapper of C types bound to cls (raw.own_new: the
+    slots stay native); a Python one is wrapped with the same checks.  cls's
+    C name (tp_name, in texts) becomes CPython's, "_ctypes.Structure"."""
+    name = type_name(cls)
+    if raw.own_new(cls, name):
+        return
+    inner = cls.__dict__["__new__"].__func__    # a Python __new__ of cls's own
+
+    def __new__(*args, **kwargs):
+        if not args:
+            raise TypeError("%s.__new__(): not enough arguments" % name)
+        sub = args[0]
+        if not isinstance(sub, type):
+            raise TypeError("%s.__new__(X): X is not a type object (%s)" % (name, type_name(type(sub))))
+        if cls not in type.__dict__["__mro__"].__get__(sub):
+            sub_name = type_name(sub)
+            raise TypeError("%s.__new__(%s): %s is not a subtype of %s" % (name, sub_name, sub_name, name))
+        return inner(*args, **kwargs)
+
+    __new__.__doc__ = inner.__doc__
+    __new__.__qualname__ = inner.__qualname__
+    type.__setattr__(cls, "__new__", staticmethod(__new__))
+
+
 def is_cdata(obj):
     return isinstance(obj, raw.CData)
 
