@@ -96,49 +96,6 @@ PyObject *fn_bind_new(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
     });
 }
 
-// own_new(cls, c_name): cls's tp_name becomes c_name (the C name CPython's
-// static type has, "_ctypes.Structure", which the texts below show; __name__
-// and __qualname__ stay).  If cls.__new__ is a C type's, it becomes the
-// __new__ wrapper of C types (object.__new__'s) bound to cls itself, so that
-// cls.__new__(T) refuses a T that is not a subtype of cls, with CPython's
-// checks and texts, then calls cls's tp_new slot (unchanged: the wrapper keeps
-// the slots of cls and its subclasses as they are), and the result is True;
-// else (a Python __new__, which the caller wraps) nothing more, and False.
-PyObject *fn_own_new(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
-    return guard([&] {
-        if (nargs != 2 || !PyType_Check(args[0]) || !PyUnicode_Check(args[1]))
-            raise(PyExc_TypeError, "own_new(cls, c_name) takes a type and a str");
-        auto *cls = reinterpret_cast<PyTypeObject *>(args[0]);
-        Ref object_new = check_new(PyObject_GetAttrString(reinterpret_cast<PyObject *>(&PyBaseObject_Type),
-                                                          "__new__"));
-        Ref current = check_new(PyObject_GetAttrString(args[0], "__new__"));
-        if (!(cls->tp_flags & Py_TPFLAGS_HEAPTYPE) || !PyCFunction_Check(object_new.get()))
-            raise(PyExc_TypeError, "own_new(): cls must be a Python class");
-        // the names outlive every class given here (module-level classes)
-        static std::vector<PyObject *> names;
-        Ref name = Ref::borrow(args[1]);
-        const char *c_name = PyUnicode_AsUTF8(name.get());
-        if (!c_name) throw PyErrorSet{};
-        bool c_new = PyCFunction_Check(current.get()) &&
-                     PyCFunction_GET_FUNCTION(current.get()) == PyCFunction_GET_FUNCTION(object_new.get());
-        if (!c_new) {
-            names.push_back(name.release());
-            cls->tp_name = c_name;
-            PyType_Modified(cls);
-            Py_RETURN_FALSE;
-        }
-        Ref wrapper = check_new(PyCFunction_NewEx(
-            reinterpret_cast<PyCFunctionObject *>(object_new.get())->m_ml, args[0], nullptr));
-        newfunc slot = cls->tp_new;
-        if (PyObject_SetAttrString(args[0], "__new__", wrapper.get()) < 0) throw PyErrorSet{};
-        cls->tp_new = slot;     // as update_slot leaves it for this wrapper; said once more
-        names.push_back(name.release());
-        cls->tp_name = c_name;
-        PyType_Modified(cls);
-        Py_RETURN_TRUE;
-    });
-}
-
 // rebind(descr, cls): a getset descriptor of a native base made for cls itself, so that
 // its type check (isinstance of the descriptor's class) stops at cls in the MRO.
 PyObject *fn_rebind(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
@@ -159,10 +116,6 @@ PyMethodDef fallback_functions[] = {
      "set_fallback(native_type, name, method): the Python method a native slot hands over to."},
     {"rebind", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_rebind)), METH_FASTCALL,
      "rebind(descr, cls): the getset descriptor descr of a native base, made for cls."},
-    {"own_new", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_own_new)), METH_FASTCALL,
-     "own_new(cls, c_name) -> bool: cls's tp_name becomes c_name; a C __new__ of cls takes only\n"
-     "subtypes of cls (CPython's texts), creating with cls's tp_new slot (True); False for a\n"
-     "Python __new__."},
     {"bind_new", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_bind_new)), METH_FASTCALL,
      "bind_new(cls, native): cls.__new__ and its tp_new slot become native's."},
     {nullptr, nullptr, 0, nullptr},

@@ -176,28 +176,11 @@ def own_new(cls):
     _Pointer and CFuncPtr are C types): a ctypes instance made by the __new__
     of an unrelated family would read its memory as something else (a
     py_object made by CFuncPtr.__new__ holds an address, not an object).
-    A C __new__ becomes the wrapper of C types bound to cls (raw.own_new: the
-    slots stay native); a Python one is wrapped with the same checks.  cls's
-    C name (tp_name, in texts) becomes CPython's, "_ctypes.Structure"."""
-    name = type_name(cls)
-    if raw.own_new(cls, name):
-        return
-    inner = cls.__dict__["__new__"].__func__    # a Python __new__ of cls's own
-
-    def __new__(*args, **kwargs):
-        if not args:
-            raise TypeError("%s.__new__(): not enough arguments" % name)
-        sub = args[0]
-        if not isinstance(sub, type):
-            raise TypeError("%s.__new__(X): X is not a type object (%s)" % (name, type_name(type(sub))))
-        if cls not in type.__dict__["__mro__"].__get__(sub):
-            sub_name = type_name(sub)
-            raise TypeError("%s.__new__(%s): %s is not a subtype of %s" % (name, sub_name, sub_name, name))
-        return inner(*args, **kwargs)
-
-    __new__.__doc__ = inner.__doc__
-    __new__.__qualname__ = inner.__qualname__
-    type.__setattr__(cls, "__new__", staticmethod(__new__))
+    These checks are the C type machinery's (CPython's tp_new_wrapper), done
+    by the native core for a C __new__ and a Python one alike (raw.own_new:
+    the slots stay as they are); cls's C name, which their texts show,
+    becomes CPython's ("_ctypes.Structure")."""
+    raw.own_new(cls, type_name(cls))
 
 
 def is_cdata(obj):
