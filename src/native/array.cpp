@@ -15,6 +15,12 @@ inline TypePlan *array_plan(PyObject *self) noexcept {
     return plan && plan->kind == PlanKind::Array && plan->item ? plan : nullptr;
 }
 
+// Owns plan across an index's __index__ (it may be the type's plan, borrowed,
+// and is used after); nothing for an exact int, which runs no code.
+inline Ref hold_for(TypePlan *plan, PyObject *index) noexcept {
+    return PyLong_CheckExact(index) ? Ref() : Ref::borrow(reinterpret_cast<PyObject *>(plan));
+}
+
 // An int index, made non-negative and checked as Array_item does.
 Py_ssize_t item_index(TypePlan *plan, PyObject *index) {
     Py_ssize_t i;
@@ -44,6 +50,7 @@ bool is_index(PyObject *o) noexcept { return PyLong_CheckExact(o) || PyIndex_Che
     return guard([&] {
         TypePlan *plan = array_plan(self);
         if (plan && is_index(index)) [[likely]] {
+            Ref hold = hold_for(plan, index);
             Ref item = get_item(plan, self, item_index(plan, index));
             if (item) [[likely]] return item.release();
         }
@@ -105,8 +112,10 @@ int array_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
         }
         TypePlan *plan = array_plan(self);
         if (plan && is_index(index)) [[likely]] {
+            Ref hold = hold_for(plan, index);
             if (set_item(plan, self, item_index(plan, index), value)) return 0;
         } else if (plan && PySlice_Check(index)) {
+            Ref hold = Ref::borrow(reinterpret_cast<PyObject *>(plan));  // len() and items run code
             set_slice(plan, self, index, value);
             return 0;
         }
@@ -189,10 +198,11 @@ PyObject *iter_next(PyObject *self) {
     auto *plan = reinterpret_cast<TypePlan *>(it->item_plan);
     if (plan && plan->converts()) [[likely]] return plan->load(address);
     return guard([&] {
-        Ref item = get_value(plan, it->item, address, as_cdata(it->array), i);
+        Ref array = Ref::borrow(it->array);     // the fallback may run next(self)
+        Ref item = get_value(plan, it->item, address, as_cdata(array.get()), i);
         if (!item) [[unlikely]] {     // read by the Python level
             Ref index = check_new(PyLong_FromSsize_t(i));
-            item = call_fallback(Fallback::ArrayGetItem, it->array, {index.get()});
+            item = call_fallback(Fallback::ArrayGetItem, array.get(), {index.get()});
         }
         return item.release();
     });

@@ -262,6 +262,12 @@ void handler(ffi_cif *cif, void *ret, void **args, void *userdata) {
     PyGILState_STATE gs = PyGILState_Ensure();
     {
         auto *self = static_cast<ClosureObject *>(userdata);
+        // Owned across the call: the callable may drop the last reference to
+        // the function object, and with it to this closure, whose plan, cif
+        // (rt points into it) and argument spares are used after it returns.
+        // Released at the end of this scope, GIL held; libffi reads nothing of
+        // the closure after the handler returns.
+        Ref keep = Ref::borrow(reinterpret_cast<PyObject *>(self));
         Ref callable = Ref::borrow(self->callable);  // stays alive even if the closure is cleared
         bool ok = false;
         if (!callable) [[unlikely]] {

@@ -129,30 +129,31 @@ Ref call_fallback(Fallback f, PyObject *self, std::initializer_list<PyObject *> 
     size_t n = 0;
     stack[n++] = self;
     for (PyObject *a : args) stack[n++] = a;
-    return check_new(PyObject_Vectorcall(get(f), stack, n, nullptr));
+    Ref fn = Ref::borrow(get(f));   // set_fallback may replace it while it runs
+    return check_new(PyObject_Vectorcall(fn.get(), stack, n, nullptr));
 }
 
 Ref call_fallback_tuple(Fallback f, PyObject *self, PyObject *args, PyObject *kwargs) {
-    PyObject *fn = get(f);
+    Ref fn = Ref::borrow(get(f));   // set_fallback may replace it while it runs
     Py_ssize_t nargs = PyTuple_GET_SIZE(args);
     std::vector<PyObject *> stack(static_cast<size_t>(nargs) + 1);
     stack[0] = self;
     for (Py_ssize_t i = 0; i < nargs; i++) stack[i + 1] = PyTuple_GET_ITEM(args, i);
-    return check_new(PyObject_VectorcallDict(fn, stack.data(), stack.size(), kwargs));
+    return check_new(PyObject_VectorcallDict(fn.get(), stack.data(), stack.size(), kwargs));
 }
 
 Ref fallback_get(Fallback f, PyObject *self) {
-    PyObject *descr = get(f);
-    descrgetfunc get_fn = Py_TYPE(descr)->tp_descr_get;
-    if (!get_fn) [[unlikely]] return Ref::borrow(descr);
-    return check_new(get_fn(descr, self, reinterpret_cast<PyObject *>(Py_TYPE(self))));
+    Ref descr = Ref::borrow(get(f));    // owned across the property's getter
+    descrgetfunc get_fn = Py_TYPE(descr.get())->tp_descr_get;
+    if (!get_fn) [[unlikely]] return descr;
+    return check_new(get_fn(descr.get(), self, reinterpret_cast<PyObject *>(Py_TYPE(self))));
 }
 
 void fallback_set(Fallback f, PyObject *self, PyObject *value) {
-    PyObject *descr = get(f);
-    descrsetfunc set_fn = Py_TYPE(descr)->tp_descr_set;
+    Ref descr = Ref::borrow(get(f));    // owned across the property's setter
+    descrsetfunc set_fn = Py_TYPE(descr.get())->tp_descr_set;
     if (!set_fn) [[unlikely]] raise(PyExc_AttributeError, "read-only attribute");
-    if (set_fn(descr, self, value) < 0) throw PyErrorSet{};
+    if (set_fn(descr.get(), self, value) < 0) throw PyErrorSet{};
 }
 
 int init_fallback(PyObject *module) { return PyModule_AddFunctions(module, fallback_functions); }

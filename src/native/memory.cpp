@@ -140,6 +140,7 @@ int cdata_getbuffer(PyObject *self, Py_buffer *view, int flags) {
         Py_ssize_t itemsize = 1;
         auto export_ = std::make_unique<Export>();
         if (PyObject *spec = _PyType_Lookup(Py_TYPE(self), s_pep3118_attr)) {
+            Ref owned = Ref::borrow(spec);  // borrowed from the type; to_size may run __index__
             if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 3)
                 raise(PyExc_TypeError, "_rawffi_pep3118_ must be a (format, itemsize, shape) tuple");
             PyObject *fmt = PyTuple_GET_ITEM(spec, 0), *shape = PyTuple_GET_ITEM(spec, 2);

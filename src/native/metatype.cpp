@@ -26,7 +26,9 @@ PyTypeObject metatype = [] {
 PyObject *cached_array_type(PyObject *cls, PyObject *n) {
     if (!g_array_cache || !PyLong_CheckExact(n) || Py_SIZE(n) < 0) return nullptr;
     Ref key = check_new(PyTuple_Pack(2, cls, n));
-    PyObject *ref = PyDict_GetItemWithError(g_array_cache, key.get());
+    // a metaclass's __hash__/__eq__ may run during the lookup (and replace the cache)
+    Ref cache = Ref::borrow(g_array_cache);
+    PyObject *ref = PyDict_GetItemWithError(cache.get(), key.get());
     if (!ref) {
         if (PyErr_Occurred()) throw PyErrorSet{};
         return nullptr;

@@ -39,6 +39,12 @@ char *target(PyObject *self) {
 
 bool is_index(PyObject *o) noexcept { return PyLong_CheckExact(o) || PyIndex_Check(o); }
 
+// Owns a plan across an index's __index__ (it may be borrowed from its type
+// and is used after); nothing for an exact int, which runs no code.
+inline Ref hold_for(TypePlan *plan, PyObject *index) noexcept {
+    return PyLong_CheckExact(index) ? Ref() : Ref::borrow(reinterpret_cast<PyObject *>(plan));
+}
+
 Py_ssize_t to_index(PyObject *index) {
     Py_ssize_t i;
     if (exact_index(index, &i)) [[likely]] return i;
@@ -52,6 +58,7 @@ Py_ssize_t to_index(PyObject *index) {
         TypePlan *plan = pointer_plan(self);
         TypePlan *item_plan = plan ? item_plan_of(plan) : nullptr;
         if (item_plan && is_index(index)) [[likely]] {
+            Ref hold = hold_for(plan, index), hold_item = hold_for(item_plan, index);
             Py_ssize_t i = to_index(index);
             char *address = target(self) + i * item_plan->size;
             Ref item = get_value(item_plan, plan->item, address, as_cdata(self), i);
@@ -82,6 +89,7 @@ int pointer_ass_subscript(PyObject *self, PyObject *index, PyObject *value) {
         TypePlan *plan = pointer_plan(self);
         TypePlan *item_plan = plan ? item_plan_of(plan) : nullptr;
         if (item_plan && is_index(index)) [[likely]] {
+            Ref hold = hold_for(plan, index), hold_item = hold_for(item_plan, index);
             Py_ssize_t i = to_index(index);
             char *address = target(self) + i * item_plan->size;
             if (set_value(item_plan, plan->item, address, item_plan->size, value, as_cdata(self), i))

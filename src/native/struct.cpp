@@ -14,7 +14,10 @@ namespace {
 void set_attribute(PyObject *self, PyObject *name, PyObject *value) {
     if (Py_TYPE(self)->tp_setattro == PyObject_GenericSetAttr) [[likely]] {
         PyObject *descr = _PyType_Lookup(Py_TYPE(self), name);
-        if (descr && set_field(descr, self, value)) [[likely]] return;
+        if (descr) [[likely]] {
+            Ref owned = Ref::borrow(descr);     // borrowed from the type; the store runs Python
+            if (set_field(descr, self, value)) [[likely]] return;
+        }
     }
     if (PyObject_SetAttr(self, name, value) < 0) throw PyErrorSet{};
 }
@@ -26,10 +29,13 @@ bool fills_natively(PyObject *self, const TypePlan *plan) noexcept {
 
 // CPython's Struct_init for positional values: they fill the fields in order,
 // base class fields first.  plan passed fills_natively.
+// The setters run Python code (__index__, __setattr__, ...) and the plan may
+// be the type's, borrowed: the names, read after each, are owned.
 void fill_fields(PyObject *self, TypePlan *plan, PyObject *const *args, Py_ssize_t n) {
-    Py_ssize_t names = PyTuple_GET_SIZE(plan->init);
+    Ref init = Ref::borrow(plan->init);
+    Py_ssize_t names = PyTuple_GET_SIZE(init.get());
     for (Py_ssize_t i = 0; i < n && i < names; i++)
-        set_attribute(self, PyTuple_GET_ITEM(plan->init, i), args[i]);
+        set_attribute(self, PyTuple_GET_ITEM(init.get(), i), args[i]);
     if (n > names) [[unlikely]] raise(PyExc_TypeError, "too many initializers");
 }
 

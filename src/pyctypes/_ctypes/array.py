@@ -23,24 +23,14 @@ from ._native import PURE, bind_native, native_bases, raw
 from . import basics
 from .basics import (StgInfo, _CData, _CDataMeta, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
                      TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, cdata_set, is_cdata, keep_ref,
-                     make_view, set_stginfo, stginfo, value_getter)
+                     make_view, set_stginfo, stginfo, type_name, value_getter)
 
 SSIZE_MAX = sys.maxsize
 SSIZE_MIN = -sys.maxsize - 1
 _WCHAR_SIZE = raw.sizeof_code("u")
-_HEAPTYPE = 1 << 9
 
 
 # ---------------------------------------------------------------- helpers shared with pointer.py
-
-def type_name(tp):
-    """CPython's tp_name of a type: the bare name for classes made in Python
-    and for builtins, "module.name" for the other C types."""
-    module = tp.__module__
-    if module == "_ctypes" or not (tp.__flags__ & _HEAPTYPE or module == "builtins"):
-        return "%s.%s" % (module, tp.__name__)
-    return tp.__name__
-
 
 def caller_module():
     """__name__ of the module whose code asked for a new type (`c_int * 3`,

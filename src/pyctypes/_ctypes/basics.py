@@ -137,6 +137,32 @@ def pep3118_itemsize(tp, info):
     return info.size
 
 
+_HEAPTYPE = 1 << 9
+
+
+def type_name(tp):
+    """CPython's tp_name of a type: the bare name for classes made in Python
+    and for builtins, "module.name" for the other C types (the classes of
+    _ctypes among them)."""
+    module = tp.__module__
+    if module == "_ctypes" or not (tp.__flags__ & _HEAPTYPE or module == "builtins"):
+        return "%s.%s" % (module, tp.__name__)
+    return tp.__name__
+
+
+def own_new(cls):
+    """cls.__new__(T) refuses a T that is not a subclass of cls, as CPython's
+    __new__ of a C type does (CPython's Structure, Union, Array, _SimpleCData,
+    _Pointer and CFuncPtr are C types): a ctypes instance made by the __new__
+    of an unrelated family would read its memory as something else (a
+    py_object made by CFuncPtr.__new__ holds an address, not an object).
+    These checks are the C type machinery's (CPython's tp_new_wrapper), done
+    by the native core for a C __new__ and a Python one alike (raw.own_new:
+    the slots stay as they are); cls's C name, which their texts show,
+    becomes CPython's ("_ctypes.Structure")."""
+    raw.own_new(cls, type_name(cls))
+
+
 def is_cdata(obj):
     return isinstance(obj, raw.CData)
 

@@ -245,6 +245,15 @@ def _check_type_code(cls):
     return code
 
 
+# The codes whose values are pointers: their instances (and every structure,
+# union or array holding one) refuse pickling, which would copy the address
+# without what it points to.  CPython 3.11 sets the flag only on the direct
+# children of _SimpleCData, so that it pickles a subclass's raw address (a
+# py_object subclass's PyObject*, unpickled: a dangling reference); here every
+# simple type of these codes has it (README, deliberate differences).
+_HOLDS_POINTER = "zZPO"
+
+
 def simple_stginfo(code, swapped=False):
     """The plan of a simple type of this code."""
     size = raw.sizeof_code(_ffi_code(code))
@@ -253,7 +262,7 @@ def simple_stginfo(code, swapped=False):
                    code=code, getfunc=getfunc_for(code, swapped),
                    setfunc=setfunc_for(code, swapped),
                    ffi_type=raw.FFIType.for_code(_ffi_code(code)),
-                   flags=TYPEFLAG_ISPOINTER if code in "zZP" else 0, kind="simple",
+                   flags=TYPEFLAG_ISPOINTER if code in _HOLDS_POINTER else 0, kind="simple",
                    format=(">" if swapped else "<") + letter)
     info.extra = swapped
     return info

@@ -13,7 +13,8 @@ CPython 3.11 quirks kept on purpose, because programs and its tests see them:
 a field's keep-alive index counts from 0 in each class (a subclass's first
 field shares index 0 with its base's first field); a subclass's PEP 3118
 format lists only its own fields; a union subclass's size ignores its base's
-size; HASPOINTER is not inherited from the base class.  Where 3.11's bit field
+size.  (HASPOINTER is inherited from the base class, unlike 3.11: a subclass
+holding its base's pointers must refuse pickling too.)  Where 3.11's bit field
 layout disagrees with the C compiler we follow the compiler (see layout.py).
 """
 
@@ -415,7 +416,9 @@ def _update_stginfo(cls, fields, is_struct):
     base = cls.__base__
     baseinfo = _ctype_info(base) if isinstance(base, _StructUnionType) else None
     if baseinfo is not None:
-        info.flags |= baseinfo.flags & (TYPEFLAG_HASUNION | TYPEFLAG_HASBITFIELD)
+        # HASPOINTER too, unlike CPython 3.11: the base's pointers are in the
+        # subclass's memory (README, deliberate differences)
+        info.flags |= baseinfo.flags & (TYPEFLAG_HASUNION | TYPEFLAG_HASBITFIELD | TYPEFLAG_HASPOINTER)
     if not is_struct:
         info.flags |= TYPEFLAG_HASUNION
     if baseinfo is not None and old_semantics:
