@@ -177,3 +177,74 @@ def test_from_param_is_the_rule_materialized():
             out.append(r)
         return out
     assert run(P) == run(C)
+
+
+# ---------------------------------------------------------------- callbacks
+
+def test_callback_result_rule_fires_for_each_new_type(libs):
+    """A callback's result is stored by the Python level's store_result for
+    the first value of each type (every value under PURE); later values of a
+    remembered type are stored natively, and a value the row refuses goes
+    back to Python, which reports it as CPython does."""
+    from pyctypes._ctypes import conversion
+    results = [3, 4, True, 5.5, 6, "x", 7, 2 ** 70]
+
+    def run(ct, lib):
+        proto = ct.CFUNCTYPE(ct.c_int, ct.c_int)
+        f = lib.call_int_cb
+        f.argtypes, f.restype = [proto, ct.c_int], ct.c_int
+        seen, reported = [], []
+        cb = proto(lambda i: results[i])
+        old = sys.unraisablehook
+        sys.unraisablehook = lambda u: reported.append((type(u.exc_value).__name__, str(u.exc_value)))
+        try:
+            for i in range(len(results)):
+                seen.append(f(cb, i))
+        finally:
+            sys.unraisablehook = old
+        return seen, reported
+    with RuleCalls(_store_result_code(conversion)) as calls:
+        got, got_reported = run(P, libs[P])
+    expected, expected_reported = run(C, libs[C])
+    assert got_reported == expected_reported
+    refused = [i for i, r in enumerate(results) if not isinstance(r, int)]
+    # CPython returns whatever the result slot held when a result is refused;
+    # pyctypes returns the zeroed slot (+ 1 by the C caller)
+    assert [g for i, g in enumerate(got) if i not in refused] == \
+        [e for i, e in enumerate(expected) if i not in refused]
+    assert [got[i] for i in refused] == [1] * len(refused)
+    # new types: int, bool, float (refused), str (refused); then a refusal is
+    # decided again each time: 4 calls of store_result for 8 results natively
+    assert calls.count == (len(results) if PURE else 4)
+
+
+def _store_result_code(conversion):
+    """The code object of make_callback's store_result closure."""
+    for const in conversion.make_callback.__code__.co_consts:
+        if getattr(const, "co_name", None) == "store_result":
+            return const
+    raise AssertionError("make_callback has no store_result")
+
+
+@pytest.mark.skipif(PURE, reason="closure plans exist only with fast paths on")
+@pytest.mark.parametrize("plan", [
+    lambda: (("load", "i", False),),
+    lambda: (raw.ClosureArg(("load", None, "i", 0, False)),),
+    lambda: (raw.ClosureArg((9, None, "i", 0, False)),),
+    lambda: (raw.ClosureArg((raw.ClosureArgKind.LOAD, None, "\udcff", 0, False)),),
+    lambda: (raw.ClosureArg((raw.ClosureArgKind.LOAD, None, "g", 0, True)),),
+    lambda: (raw.ClosureArg((raw.ClosureArgKind.NEW, int, None, 4, False)),),
+    lambda: (raw.ClosureArg((raw.ClosureArgKind.NEW, P.c_int, None, 64, False)),),
+    lambda: (raw.ClosureArg((raw.ClosureArgKind.READER, 5, None, 0, False)),),
+    lambda: (),
+], ids=["tuple", "kind-str", "kind-unknown", "code-surrogate", "swapped-g", "new-int",
+        "new-too-big", "reader-not-callable", "too-few"])
+def test_malformed_closure_plans_are_refused(plan):
+    """A closure plan is refused when made (never when C calls it): records,
+    not tuples of strings (a kind string that cannot be encoded once crashed)."""
+    cif = raw.CallInterface(raw.FFIType.for_code("i"), [raw.FFIType.for_code("i")])
+    args = plan()
+    with pytest.raises((TypeError, ValueError)):
+        raw.Closure(cif, abs, 0, raw.ClosurePlan((args, "i", lambda a, v: False, print)))
+    with pytest.raises(TypeError):
+        raw.Closure(cif, abs, 0, (args, "i", lambda a, v: False, print))

@@ -2,6 +2,7 @@
 #include "callback.h"
 #include "access.h"
 #include "call.h"
+#include "decision.h"
 #include "ffitypes.h"
 #include "helpers.h"
 #include "memory.h"
@@ -13,7 +14,6 @@
 #include <cstring>
 #include <memory>
 #include <new>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -38,7 +38,8 @@ struct CallbackArg {
 
 struct CallbackPlan {
     std::vector<CallbackArg> args;
-    const CodeInfo *rcode = nullptr;  // the result's code when stored natively (unswapped), or NULL
+    const CodeInfo *rcode = nullptr;  // the code whose row stores results store_result may let us store
+    SiteCache results;                // the exact result types store_result said the row stores
     PyObject *store_result = nullptr; // owned or NULL (void): store_result(address, value)
     PyObject *on_error = nullptr;     // owned: on_error(stage, exc), stage "argument" or "call"
 };
@@ -187,24 +188,36 @@ void reuse_or_release(CallbackArg &a, PyObject *v) {
     else Py_DECREF(v);
 }
 
-// Store the callable's result natively when it is of an exact type the
-// code's setter takes without further checks; false otherwise (no error set).
-bool store_fast(const CodeInfo &code, PyObject *value, void *out) {
-    bool ok;
-    switch (code.code) {
-    case 'f': case 'd': case 'g': ok = PyFloat_CheckExact(value) || PyLong_CheckExact(value); break;
-    case '?': ok = PyBool_Check(value) || PyLong_CheckExact(value); break;
-    case 'b': case 'B': case 'h': case 'H': case 'i': case 'I':
-    case 'l': case 'L': case 'q': case 'Q': ok = PyLong_Check(value); break;
-    default: ok = false;
-    }
-    if (!ok) return false;
-    PyObject *keep = code.store(out, value, false);
-    if (!keep) {
+// The result stored by its code's row, for a type store_result said the row
+// stores; false (no error set) for any other value, or one the row refuses.
+bool store_remembered(CallbackPlan &plan, PyObject *value, void *out) {
+    const Action *a = plan.results.find(value);
+    if (!a) return false;
+    PyObject *keep = a->row->store(out, value, false);
+    if (!keep) [[unlikely]] {
         PyErr_Clear();
         return false;
     }
-    Py_DECREF(keep);    // None: numbers keep nothing alive
+    Py_DECREF(keep);    // None: what the remembered codes store keeps nothing alive
+    return true;
+}
+
+// The result through the Python level's store_result(address, value), which
+// stores it (or reports why not) and answers True when every value of this
+// exact type is stored by the row of the result's code alone.
+bool store_by_python(CallbackPlan &plan, PyObject *value, void *out) {
+    Ref store = Ref::borrow(plan.store_result);
+    Ref address = Ref::steal(PyLong_FromVoidPtr(out));
+    Ref done = address ? Ref::steal(PyObject_CallFunctionObjArgs(store.get(), address.get(), value, nullptr))
+                       : Ref();
+    if (!done) {
+        PyErr_WriteUnraisable(store.get());
+        return false;
+    }
+    if (done.get() == Py_True && plan.rcode) {
+        Decision d{{Pass::Store, plan.rcode, nullptr}, value, nullptr, true};
+        plan.results.remember(value, d);
+    }
     return true;
 }
 
@@ -244,16 +257,8 @@ bool run_plan(ClosureObject *self, PyObject *target, void **args, void *result) 
         return false;
     }
     if (!plan.store_result) return true;
-    if (plan.rcode && store_fast(*plan.rcode, out.get(), result)) return true;
-    Ref address = Ref::steal(PyLong_FromVoidPtr(result));
-    Ref done = address ? Ref::steal(PyObject_CallFunctionObjArgs(plan.store_result, address.get(),
-                                                                 out.get(), nullptr))
-                       : Ref();
-    if (!done) {
-        PyErr_WriteUnraisable(plan.store_result);
-        return false;
-    }
-    return true;
+    if (store_remembered(plan, out.get(), result)) [[likely]] return true;
+    return store_by_python(plan, out.get(), result);
 }
 
 // The libffi closure handler: entered from C, possibly on a thread Python never saw.
@@ -295,69 +300,104 @@ void free_plan(CallbackPlan *plan) noexcept {
         Ref::steal(std::exchange(a.obj, nullptr)).reset();
         Ref::steal(std::exchange(a.spare, nullptr)).reset();
     }
+    plan->results.clear();
     Ref::steal(std::exchange(plan->store_result, nullptr)).reset();
     Ref::steal(std::exchange(plan->on_error, nullptr)).reset();
     delete plan;
 }
 
-// plan = (argspecs, result_code or None, store_result or None, on_error); each
-// argspec is ("load", code, swapped), ("instance", cls, size) or ("reader", reader).
+PyTypeObject *ClosureArg_Type = nullptr;
+PyTypeObject *ClosurePlan_Type = nullptr;
+
+PyStructSequence_Field closure_arg_fields[] = {
+    {"kind", "the ClosureArgKind"},
+    {"obj", "NEW, INSTANCE: the class; READER: reader(address); LOAD: None"},
+    {"code", "LOAD: the type code; else None"},
+    {"size", "NEW, INSTANCE: the bytes copied into the instance; else 0"},
+    {"swapped", "LOAD: the value is byte-swapped"},
+    {nullptr, nullptr},
+};
+PyStructSequence_Desc closure_arg_desc = {
+    "pyctypes._rawffi.ClosureArg",
+    "ClosureArg((kind, obj, code, size, swapped)): how a callback argument becomes a Python object.",
+    closure_arg_fields, 5,
+};
+
+PyStructSequence_Field closure_plan_fields[] = {
+    {"args", "a tuple of ClosureArg, one per argument of the cif"},
+    {"result_code", "the type code whose row may store results, or None"},
+    {"store_result", "store_result(address, value) -> True if the row stores that type; None: void"},
+    {"on_error", "on_error(stage, exc): reports a failed argument or call"},
+    {nullptr, nullptr},
+};
+PyStructSequence_Desc closure_plan_desc = {
+    "pyctypes._rawffi.ClosurePlan",
+    "ClosurePlan((args, result_code, store_result, on_error)): how a closure converts natively.",
+    closure_plan_fields, 4,
+};
+
+const CodeInfo *code_of(PyObject *c) noexcept {
+    return PyUnicode_Check(c) && PyUnicode_GET_LENGTH(c) == 1
+               ? find_code(static_cast<int>(PyUnicode_READ_CHAR(c, 0))) : nullptr;
+}
+
+CallbackArg parse_arg(PyObject *item, const ffi_type *t) {
+    if (!Py_IS_TYPE(item, ClosureArg_Type)) raise(PyExc_TypeError, "a Closure argument must be a ClosureArg");
+    PyObject *kind = PyStructSequence_GET_ITEM(item, 0), *x = PyStructSequence_GET_ITEM(item, 1);
+    long k = PyLong_Check(kind) ? PyLong_AsLong(kind) : -1;
+    if (k < 0 || k > static_cast<long>(CallbackArg::Kind::Reader)) {
+        PyErr_Clear();
+        raise(PyExc_ValueError, "unknown ClosureArgKind");
+    }
+    CallbackArg a{static_cast<CallbackArg::Kind>(k), false, nullptr, 0, nullptr, nullptr, 0};
+    switch (a.kind) {
+    case CallbackArg::Kind::Load: {
+        a.code = code_of(PyStructSequence_GET_ITEM(item, 2));
+        if (!a.code) raise(PyExc_ValueError, "a LOAD argument has an unknown type code");
+        int swapped = PyObject_IsTrue(PyStructSequence_GET_ITEM(item, 4));
+        if (swapped < 0) throw PyErrorSet{};
+        if (swapped && !a.code->swappable) raise(PyExc_ValueError, "this type code has no byte-swapped form");
+        a.swapped = swapped;
+        return a;
+    }
+    case CallbackArg::Kind::New:
+    case CallbackArg::Kind::Instance:
+        if (!PyType_Check(x) || (a.kind == CallbackArg::Kind::New &&
+                                 !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(x), CData_Type)))
+            raise(PyExc_TypeError, "a NEW or INSTANCE argument needs a CData subclass");
+        a.size = to_size(PyStructSequence_GET_ITEM(item, 3), "argument size");
+        if (static_cast<size_t>(a.size) > t->size)
+            raise(PyExc_ValueError, "a NEW or INSTANCE argument is larger than its ffi type");
+        break;
+    case CallbackArg::Kind::Reader:
+        if (!PyCallable_Check(x)) raise(PyExc_TypeError, "a READER argument needs a callable");
+        break;
+    }
+    a.obj = Py_NewRef(x);
+    return a;
+}
+
 std::unique_ptr<CallbackPlan, void (*)(CallbackPlan *)> parse_plan(PyObject *spec, const ffi_cif &cif) {
     std::unique_ptr<CallbackPlan, void (*)(CallbackPlan *)> plan(new CallbackPlan, free_plan);
-    if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 4)
-        raise(PyExc_TypeError, "Closure plan must be (argspecs, result_code, store_result, on_error)");
-    PyObject *argspecs = PyTuple_GET_ITEM(spec, 0), *rcode = PyTuple_GET_ITEM(spec, 1),
-             *store = PyTuple_GET_ITEM(spec, 2), *on_error = PyTuple_GET_ITEM(spec, 3);
-    if (!PyTuple_Check(argspecs) || PyTuple_GET_SIZE(argspecs) != static_cast<Py_ssize_t>(cif.nargs))
-        raise(PyExc_ValueError, "Closure plan needs one argspec per argument of the cif");
-    if (!PyCallable_Check(on_error)) raise(PyExc_TypeError, "Closure plan on_error must be callable");
+    if (!Py_IS_TYPE(spec, ClosurePlan_Type)) raise(PyExc_TypeError, "a Closure plan must be a ClosurePlan");
+    PyObject *args = PyStructSequence_GET_ITEM(spec, 0), *rcode = PyStructSequence_GET_ITEM(spec, 1),
+             *store = PyStructSequence_GET_ITEM(spec, 2), *on_error = PyStructSequence_GET_ITEM(spec, 3);
+    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) != static_cast<Py_ssize_t>(cif.nargs))
+        raise(PyExc_ValueError, "a ClosurePlan needs one ClosureArg per argument of the cif");
+    if (!PyCallable_Check(on_error)) raise(PyExc_TypeError, "a ClosurePlan's on_error must be callable");
     plan->on_error = Py_NewRef(on_error);
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(argspecs); i++) {
-        PyObject *item = PyTuple_GET_ITEM(argspecs, i);
-        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) < 2 || !PyUnicode_Check(PyTuple_GET_ITEM(item, 0)))
-            raise(PyExc_TypeError, "a Closure argspec is a tuple (kind, ...)");
-        std::string_view kind(PyUnicode_AsUTF8(PyTuple_GET_ITEM(item, 0)));
-        CallbackArg a{CallbackArg::Kind::Reader, false, nullptr, 0, nullptr, nullptr, 0};
-        PyObject *x = PyTuple_GET_ITEM(item, 1);
-        if (kind == "load" && PyTuple_GET_SIZE(item) == 3) {
-            a.kind = CallbackArg::Kind::Load;
-            a.code = PyUnicode_Check(x) && PyUnicode_GET_LENGTH(x) == 1
-                         ? find_code(static_cast<int>(PyUnicode_READ_CHAR(x, 0))) : nullptr;
-            if (!a.code) raise(PyExc_ValueError, "a Closure argspec has an unknown type code");
-            int t = PyObject_IsTrue(PyTuple_GET_ITEM(item, 2));
-            if (t < 0) throw PyErrorSet{};
-            if (t && !a.code->swappable) raise(PyExc_ValueError, "this type code has no byte-swapped form");
-            a.swapped = t;
-        } else if ((kind == "instance" || kind == "new") && PyTuple_GET_SIZE(item) == 3) {
-            a.kind = kind == "new" ? CallbackArg::Kind::New : CallbackArg::Kind::Instance;
-            if (!PyCallable_Check(x)) raise(PyExc_TypeError, "a Closure instance argspec needs a class");
-            if (a.kind == CallbackArg::Kind::New &&
-                (!PyType_Check(x) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(x), CData_Type)))
-                raise(PyExc_TypeError, "a Closure new argspec needs a CData subclass");
-            a.size = to_size(PyTuple_GET_ITEM(item, 2), "argument size");
-            if (static_cast<size_t>(a.size) > cif.arg_types[i]->size)
-                raise(PyExc_ValueError, "a Closure instance argspec is larger than its argument");
-            a.obj = Py_NewRef(x);
-        } else if (kind == "reader" && PyTuple_GET_SIZE(item) == 2) {
-            if (!PyCallable_Check(x)) raise(PyExc_TypeError, "a Closure reader must be callable");
-            a.obj = Py_NewRef(x);
-        } else {
-            raise(PyExc_ValueError, "unknown Closure argspec");
-        }
-        plan->args.push_back(a);
-    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(args); i++)
+        plan->args.push_back(parse_arg(PyTuple_GET_ITEM(args, i), cif.arg_types[i]));
     if (store != Py_None) {
-        if (!PyCallable_Check(store)) raise(PyExc_TypeError, "Closure plan store_result must be callable");
+        if (!PyCallable_Check(store)) raise(PyExc_TypeError, "a ClosurePlan's store_result must be callable");
         plan->store_result = Py_NewRef(store);
         if (rcode != Py_None) {
-            const CodeInfo *row = PyUnicode_Check(rcode) && PyUnicode_GET_LENGTH(rcode) == 1
-                                      ? find_code(static_cast<int>(PyUnicode_READ_CHAR(rcode, 0))) : nullptr;
-            if (!row || row->size > static_cast<Py_ssize_t>(cif.rtype->size))
-                raise(PyExc_ValueError, "Closure plan result code does not fit the cif's result");
-            plan->rcode = row;
+            plan->rcode = code_of(rcode);
+            if (!plan->rcode || plan->rcode->size > static_cast<Py_ssize_t>(cif.rtype->size))
+                raise(PyExc_ValueError, "a ClosurePlan's result code does not fit the cif's result");
         }
     } else if (cif.rtype->type != FFI_TYPE_VOID) {
-        raise(PyExc_ValueError, "Closure plan needs store_result for a non-void result");
+        raise(PyExc_ValueError, "a ClosurePlan needs store_result for a non-void result");
     }
     return plan;
 }
@@ -405,6 +445,7 @@ int cl_traverse(PyObject *o, visitproc visit, void *arg) {
         }
         Py_VISIT(plan->store_result);
         Py_VISIT(plan->on_error);
+        if (int r = plan->results.traverse(visit, arg)) return r;
     }
     return 0;
 }
@@ -420,6 +461,7 @@ int cl_clear(PyObject *o) {
             Ref::steal(std::exchange(a.obj, nullptr)).reset();
             Ref::steal(std::exchange(a.spare, nullptr)).reset();
         }
+        plan->results.clear();
         Ref::steal(std::exchange(plan->store_result, nullptr)).reset();
         Ref::steal(std::exchange(plan->on_error, nullptr)).reset();
     }
@@ -483,6 +525,14 @@ int init_callback(PyObject *module) {
         if (!Closure_Type)
             Closure_Type = reinterpret_cast<PyTypeObject *>(check(PyType_FromSpec(&cl_spec)));
         if (PyModule_AddType(module, Closure_Type) < 0) throw_if_error();
+        for (auto [type, desc] : {std::pair{&ClosureArg_Type, &closure_arg_desc},
+                                  std::pair{&ClosurePlan_Type, &closure_plan_desc}}) {
+            if (!*type)
+                *type = reinterpret_cast<PyTypeObject *>(
+                    check(reinterpret_cast<PyObject *>(PyStructSequence_NewType(desc))));
+            if (PyModule_AddType(module, *type) < 0) throw_if_error();
+        }
+        add_int_enum(module, "ClosureArgKind", {"LOAD", "NEW", "INSTANCE", "READER"});
         return 0;
     });
 }

@@ -442,12 +442,15 @@ def make_callback(callable, argtypes, restype, funcflags):
     pointer_size = raw.sizeof_code("P")
 
     def store_result(presult, result):
+        """Store the callable's result by restype's setfunc; True when the row
+        of the result code alone stores every value of this exact type (the
+        native closure then stores such values itself)."""
         try:
             keep = setfunc(presult, result)
         except BaseException as exc:
             exc.__traceback__ = _caller_traceback()     # raised "in C": no frames of its own
             write_unraisable(exc, "on converting result of ctypes callback function", callable)
-            return
+            return False
         if is_pyobject:
             raw.Py_INCREF(result)   # the C caller owns the returned reference
         elif keep is not None:
@@ -460,6 +463,8 @@ def make_callback(callable, argtypes, restype, funcflags):
             except BaseException as exc:
                 write_unraisable(exc, "on converting result of ctypes callback function",
                                  callable)
+            return False
+        return rcode is not None
 
     def on_error(stage, exc):
         if stage == "argument":

@@ -24,6 +24,7 @@ from .primitive import _SimpleCData
 from .structure import Structure, Union
 
 ResultKind = raw.ResultKind
+ArgKind = raw.ClosureArgKind
 
 
 def _result_plan(plan, restype):
@@ -49,24 +50,24 @@ def _result_plan(plan, restype):
     return raw.ResultPlan((ResultKind.PYTHON, plan.read_result, None, 0, None))
 
 
-def _callback_argspec(tp, read):
-    """How the native closure makes one argument: ("load", code, swapped) for
-    fundamental simple types; for others a new instance holding a copy:
-    ("new", tp, size) when making one runs no Python code (a pointer type with
-    a target, a structure or union, with their family's own __new__ and
-    __init__, which without arguments only allocate), else ("instance", tp,
-    size), which calls tp(); else ("reader", read)."""
+def _callback_arg(tp, read):
+    """How the native closure makes one argument (raw.ClosureArg): LOAD the
+    value of fundamental simple types; for others a new instance holding a
+    copy: NEW when making one runs no Python code (a pointer type with a
+    target, a structure or union, with their family's own __new__ and
+    __init__, which without arguments only allocate), else INSTANCE, which
+    calls tp(); else READER, the Python level's reader(address)."""
     info = stginfo(tp)
     if info is not None and info.getfunc is not None and not is_simple_subclass(tp):
         if info.code != "v":
-            return ("load", info.code, is_swapped(info))
+            return raw.ClosureArg((ArgKind.LOAD, None, info.code, 0, is_swapped(info)))
     elif info is not None and info.size <= ffi_type_of(tp).size:
         family = (_Pointer if isinstance(tp, PyCPointerType) and info.proto is not None
                   else next((f for f in (Structure, Union) if issubclass(tp, f)), None))
         if family is not None and tp.__new__ is family.__new__ and tp.__init__ is family.__init__:
-            return ("new", tp, info.size)
-        return ("instance", tp, info.size)
-    return ("reader", read)
+            return raw.ClosureArg((ArgKind.NEW, tp, None, info.size, False))
+        return raw.ClosureArg((ArgKind.INSTANCE, tp, None, info.size, False))
+    return raw.ClosureArg((ArgKind.READER, read, None, 0, False))
 
 
 def _type_plan(tp, info):
@@ -113,8 +114,9 @@ class NativePlanner:
     def closure(self, cif, callable, flags, argtypes, readers, result_code, store_result,
                 on_error):
         """A callback's closure, converting its arguments natively."""
-        argspecs = tuple(_callback_argspec(tp, read) for tp, read in zip(argtypes, readers))
-        return raw.Closure(cif, callable, flags, (argspecs, result_code, store_result, on_error))
+        args = tuple(_callback_arg(tp, read) for tp, read in zip(argtypes, readers))
+        return raw.Closure(cif, callable, flags,
+                           raw.ClosurePlan((args, result_code, store_result, on_error)))
 
 
 def install():
