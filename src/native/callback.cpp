@@ -215,7 +215,7 @@ bool store_by_python(CallbackPlan &plan, PyObject *value, void *out) {
         return false;
     }
     if (done.get() == Py_True && plan.rcode) {
-        Decision d{{Pass::Store, plan.rcode, nullptr}, value, nullptr, true};
+        Decision d{{Pass::Store, StoreKind::Row, plan.rcode, nullptr}, value, nullptr, true};
         plan.results.remember(value, d);
     }
     return true;

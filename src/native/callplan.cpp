@@ -103,32 +103,31 @@ private:
 template <class T>
 void put(void *p, T v) noexcept { std::memcpy(p, &v, sizeof v); }
 
-// The value stored by the row of an integer or float code, without the row's
-// function: an exact int or float, the same bits the row would write.  False:
-// the row itself stores.
-bool store_inline(void *p, const CodeInfo &row, PyObject *v) noexcept {
-    switch (row.code) {
-    case 'b': case 'B': case 'h': case 'H': case 'i': case 'I': case 'l': case 'L': case 'q': case 'Q': {
+// An exact int or float stored as the row's StoreKind says (the bits the row
+// would write); false: the row itself stores.
+[[gnu::always_inline]] inline bool store_inline(void *p, StoreKind kind, PyObject *v) noexcept {
+    switch (kind) {
+    case StoreKind::Row:
+        return false;
+    case StoreKind::Int1: case StoreKind::Int2: case StoreKind::Int4: case StoreKind::Int8: {
         if (!PyLong_CheckExact(v)) return false;
         unsigned long long x = PyLong_AsUnsignedLongLongMask(v);
-        switch (row.size) {
-        case 1: put(p, static_cast<uint8_t>(x)); return true;
-        case 2: put(p, static_cast<uint16_t>(x)); return true;
-        case 4: put(p, static_cast<uint32_t>(x)); return true;
-        default: put(p, x); return true;
-        }
+        if (kind == StoreKind::Int4) put(p, static_cast<uint32_t>(x));
+        else if (kind == StoreKind::Int8) put(p, x);
+        else if (kind == StoreKind::Int1) put(p, static_cast<uint8_t>(x));
+        else put(p, static_cast<uint16_t>(x));
+        return true;
     }
-    case 'f': case 'd': case 'g': {
+    case StoreKind::Float: case StoreKind::Double: case StoreKind::LongDouble: {
         if (!PyFloat_CheckExact(v)) return false;
         double d = PyFloat_AS_DOUBLE(v);
-        if (row.code == 'f') put(p, static_cast<float>(d));
-        else if (row.code == 'd') put(p, d);
+        if (kind == StoreKind::Double) put(p, d);
+        else if (kind == StoreKind::Float) put(p, static_cast<float>(d));
         else put(p, static_cast<long double>(d));
         return true;
     }
-    default:
-        return false;
     }
+    return false;
 }
 
 // ConvParam's int: read as a long long, else as an unsigned long long; the low
@@ -159,7 +158,7 @@ bool execute(Frame &f, Py_ssize_t i, const Action &a, PyObject *v) {
         return true;
     case Pass::Store: {
         void *p = f.slot(i, a.ffi);
-        if (store_inline(p, *a.row, v)) [[likely]] return true;
+        if (store_inline(p, a.store, v)) return true;
         PyObject *keep = a.row->store(p, v, false);
         if (!keep) [[unlikely]] {
             PyErr_Clear();
@@ -184,13 +183,30 @@ bool execute(Frame &f, Py_ssize_t i, const Action &a, PyObject *v) {
     return false;
 }
 
-// Argument i (index i + 1) as its site's rule decides: what the site
-// remembers for values like v, else what the rule decides now (the rule
-// raises ArgumentError itself).
-void convert_arg(Frame &f, Py_ssize_t i, ArgSite &site, PyObject *v) {
-    if (const Action *a = site.cache.find(v)) [[likely]] {
-        if (execute(f, i, *a, v)) [[likely]] return;
+// The common actions inline, the others (and refusals) through execute.
+[[gnu::always_inline]] inline bool execute_inline(Frame &f, Py_ssize_t i, const Action &a, PyObject *v) {
+    if (a.pass == Pass::Store) {
+        if (store_inline(f.slot(i, a.ffi), a.store, v)) [[likely]] return true;
+    } else if (a.pass == Pass::Memory) {
+        f.memory(i, cdata_ptr(v), a.ffi);
+        return true;
     }
+    return execute(f, i, a, v);
+}
+
+void decide_arg(Frame &f, Py_ssize_t i, ArgSite &site, PyObject *v);
+
+// Argument i (index i + 1) as its site's rule decides: what the site
+// remembers for values like v, else what the rule decides now (decide_arg;
+// the rule raises ArgumentError itself).
+[[gnu::always_inline]] inline void convert_arg(Frame &f, Py_ssize_t i, ArgSite &site, PyObject *v) {
+    if (const Action *a = site.cache.find(v)) [[likely]] {
+        if (execute_inline(f, i, *a, v)) [[likely]] return;
+    }
+    decide_arg(f, i, site, v);
+}
+
+[[gnu::noinline]] void decide_arg(Frame &f, Py_ssize_t i, ArgSite &site, PyObject *v) {
     Ref index = check_new(PyLong_FromSsize_t(i + 1));
     PyObject *argv[] = {v, index.get()};
     Ref rule = Ref::borrow(site.rule);      // owned across the call: the rule may drop the plan's

@@ -14,7 +14,6 @@ namespace rawffi {
 namespace {
 
 PyTypeObject *ArgDecision_Type = nullptr;
-unsigned g_epoch = 1;
 
 PyStructSequence_Field decision_fields[] = {
     {"how", "the Pass action"},
@@ -74,7 +73,7 @@ Decision read_decision(PyObject *record) {
     }
     int truth = PyObject_IsTrue(PyStructSequence_GET_ITEM(record, 3));
     if (truth < 0) throw PyErrorSet{};
-    Decision d{{static_cast<Pass>(n), nullptr, nullptr}, obj, nullptr, truth != 0};
+    Decision d{{static_cast<Pass>(n), StoreKind::Row, nullptr, nullptr}, obj, nullptr, truth != 0};
     switch (d.action.pass) {
     case Pass::Null:
         break;
@@ -85,6 +84,7 @@ Decision read_decision(PyObject *record) {
         d.ffitype = ffitype_for_code(d.action.row->code);
         if (!d.ffitype) throw PyErrorSet{};
         d.action.ffi = ffitype_get(d.ffitype);
+        d.action.store = store_kind(*d.action.row);
         break;
     case Pass::Int:
         if (!PyLong_Check(obj)) malformed("Int needs an int");
@@ -108,12 +108,26 @@ Decision read_decision(PyObject *record) {
     return d;
 }
 
-void forget_decisions() noexcept { ++g_epoch; }
+unsigned g_decision_epoch = 1;
 
-const Action *SiteCache::find(PyObject *v) noexcept {
-    if (epoch_ != g_epoch) [[unlikely]] {
+void forget_decisions() noexcept { ++g_decision_epoch; }
+
+StoreKind store_kind(const CodeInfo &row) noexcept {
+    switch (row.code) {
+    case 'b': case 'B': case 'h': case 'H': case 'i': case 'I': case 'l': case 'L': case 'q': case 'Q':
+        return row.size == 1 ? StoreKind::Int1 : row.size == 2 ? StoreKind::Int2
+             : row.size == 4 ? StoreKind::Int4 : StoreKind::Int8;
+    case 'f': return StoreKind::Float;
+    case 'd': return StoreKind::Double;
+    case 'g': return StoreKind::LongDouble;
+    default: return StoreKind::Row;
+    }
+}
+
+const Action *SiteCache::find_slow(PyObject *v) noexcept {
+    if (epoch_ != g_decision_epoch) [[unlikely]] {
         clear();
-        epoch_ = g_epoch;
+        epoch_ = g_decision_epoch;
         return nullptr;
     }
     PyTypeObject *type = Py_TYPE(v);
@@ -127,9 +141,9 @@ const Action *SiteCache::find(PyObject *v) noexcept {
 }
 
 void SiteCache::remember(PyObject *v, const Decision &d) noexcept {
-    if (epoch_ != g_epoch) {
+    if (epoch_ != g_decision_epoch) {
         clear();
-        epoch_ = g_epoch;
+        epoch_ = g_decision_epoch;
     }
     Key k(v);
     Entry &e = entries_[next_];

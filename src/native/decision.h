@@ -19,11 +19,22 @@ enum class Pass : unsigned char {
 };
 constexpr int kPassCount = 6;
 
+// How a Store writes exact ints and floats without calling the row (the same
+// bits the row writes); Row: always through the row.
+enum class StoreKind : unsigned char { Row, Int1, Int2, Int4, Int8, Float, Double, LongDouble };
+
 struct Action {
     Pass pass = Pass::Null;
-    const CodeInfo *row = nullptr;   // Store: the type code's row
-    ffi_type *ffi = nullptr;         // Store, Memory: what the value is passed as
+    StoreKind store = StoreKind::Row;  // Store
+    const CodeInfo *row = nullptr;     // Store: the type code's row
+    ffi_type *ffi = nullptr;           // Store, Memory: what the value is passed as
 };
+
+// The StoreKind of a type code's row.
+StoreKind store_kind(const CodeInfo &row) noexcept;
+
+// Bumped by forget_decisions(); a cache filled under another value is empty.
+extern unsigned g_decision_epoch;
 
 // A decision read from an ArgDecision record: the action, the object it
 // applies to (borrowed from the record), and whether it holds for every value
@@ -48,14 +59,21 @@ public:
     SiteCache &operator=(const SiteCache &) = delete;
     ~SiteCache() { clear(); }
 
-    // The action remembered for v, or NULL.
-    const Action *find(PyObject *v) noexcept;
+    // The action remembered for v, or NULL.  The first entry is checked inline
+    // (a site sees one type of value most of the time).
+    const Action *find(PyObject *v) noexcept {
+        const Entry &e = entries_[0];
+        if (e.type == Py_TYPE(v) && e.tag == 0 && epoch_ == g_decision_epoch) [[likely]]
+            return &e.action;
+        return find_slow(v);
+    }
     // Remember d (which must be cacheable) for values like v.
     void remember(PyObject *v, const Decision &d) noexcept;
     void clear() noexcept;
     int traverse(visitproc visit, void *arg);
 
 private:
+    const Action *find_slow(PyObject *v) noexcept;
     struct Entry {
         PyTypeObject *type = nullptr;      // owned: the value's exact type
         PyTypeObject *objtype = nullptr;   // owned or NULL: CArgObject values, its _obj's type
