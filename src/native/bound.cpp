@@ -1,4 +1,5 @@
-// bound.cpp: bind_classes(): the Python level tells the native call path its classes.
+// bound.cpp: bind_classes(): the family classes that the native value and
+// contents descriptors check instances against.
 #include "bound.h"
 #include "memory.h"
 #include "module.h"

@@ -1,5 +1,6 @@
-// callplan.cpp: CallPlan objects and the native call path: argument conversion
-// (ConvParam and the from_param families), the foreign call, the result (GetResult).
+// callplan.cpp: CallPlan objects and the native call path: each argument passed
+// as its site remembers the Python rule deciding (or as the rule decides now),
+// the foreign call, the result (GetResult, as planned).
 #include "callplan.h"
 #include "carg.h"
 #include "ffitypes.h"
