@@ -119,6 +119,10 @@ void put(void *p, T v) noexcept { std::memcpy(p, &v, sizeof v); }
         else put(p, static_cast<uint16_t>(x));
         return true;
     }
+    case StoreKind::CharP:
+        if (!PyBytes_CheckExact(v)) return false;
+        put(p, PyBytes_AS_STRING(v));
+        return true;
     case StoreKind::Float: case StoreKind::Double: case StoreKind::LongDouble: {
         if (!PyFloat_CheckExact(v)) return false;
         double d = PyFloat_AS_DOUBLE(v);
@@ -190,6 +194,9 @@ bool execute(Frame &f, Py_ssize_t i, const Action &a, PyObject *v) {
         if (store_inline(f.slot(i, a.ffi), a.store, v)) [[likely]] return true;
     } else if (a.pass == Pass::Memory) {
         f.memory(i, cdata_ptr(v), a.ffi);
+        return true;
+    } else if (a.pass == Pass::CArg) {
+        f.memory(i, as_carg(v)->value.bytes, as_carg(v)->ffi);
         return true;
     }
     return execute(f, i, a, v);

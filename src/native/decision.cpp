@@ -120,6 +120,7 @@ StoreKind store_kind(const CodeInfo &row) noexcept {
     case 'f': return StoreKind::Float;
     case 'd': return StoreKind::Double;
     case 'g': return StoreKind::LongDouble;
+    case 'z': return StoreKind::CharP;
     default: return StoreKind::Row;
     }
 }

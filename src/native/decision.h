@@ -3,6 +3,7 @@
 // inline cache (exact type -> action) that remembers decisions per call site.
 #pragma once
 #include "access.h"
+#include "carg.h"
 #include <ffi.h>
 
 namespace rawffi {
@@ -19,9 +20,10 @@ enum class Pass : unsigned char {
 };
 constexpr int kPassCount = 6;
 
-// How a Store writes exact ints and floats without calling the row (the same
-// bits the row writes); Row: always through the row.
-enum class StoreKind : unsigned char { Row, Int1, Int2, Int4, Int8, Float, Double, LongDouble };
+// How a Store writes exact ints, floats and bytes without calling the row (the
+// same bits the row writes; CharP: the bytes' buffer, which the argument
+// itself keeps alive for the call); Row: always through the row.
+enum class StoreKind : unsigned char { Row, Int1, Int2, Int4, Int8, Float, Double, LongDouble, CharP };
 
 struct Action {
     Pass pass = Pass::Null;
@@ -63,8 +65,10 @@ public:
     // (a site sees one type of value most of the time).
     const Action *find(PyObject *v) noexcept {
         const Entry &e = entries_[0];
-        if (e.type == Py_TYPE(v) && e.tag == 0 && epoch_ == g_decision_epoch) [[likely]]
-            return &e.action;
+        if (e.type == Py_TYPE(v) && epoch_ == g_decision_epoch) [[likely]] {
+            if (e.tag == 0) [[likely]] return &e.action;
+            if (e.tag == as_carg(v)->tag && e.objtype == obj_type(v)) return &e.action;
+        }
         return find_slow(v);
     }
     // Remember d (which must be cacheable) for values like v.
@@ -74,6 +78,11 @@ public:
 
 private:
     const Action *find_slow(PyObject *v) noexcept;
+    // A CArgObject's _obj's type (NULL without one).
+    static PyTypeObject *obj_type(PyObject *carg) noexcept {
+        PyObject *obj = as_carg(carg)->obj;
+        return obj ? Py_TYPE(obj) : nullptr;
+    }
     struct Entry {
         PyTypeObject *type = nullptr;      // owned: the value's exact type
         PyTypeObject *objtype = nullptr;   // owned or NULL: CArgObject values, its _obj's type
