@@ -719,9 +719,9 @@ def test_incomplete_pointer_example():
 
 def test_ffi_type_of_large_struct_is_small():
     """A big structure's ffi type needs O(log n) element types."""
-    from pyctypes._ctypes.structure import ffi_type_of
+    from pyctypes._ctypes.basics import stginfo
     class Big(P.Structure):
         _fields_ = [("data", P.c_char * 1000003), ("d", P.c_double)]
-    ffi = ffi_type_of(Big)
+    ffi = stginfo(Big).ffi_type
     assert (ffi.size, ffi.alignment) == (P.sizeof(Big), P.alignment(Big))
     assert len(ffi.elements) < 64

@@ -15,11 +15,6 @@
 namespace rawffi {
 namespace {
 
-[[noreturn]] void raise_fmt(PyObject *exc, const char *fmt, auto... args) {
-    PyErr_Format(exc, fmt, args...);
-    throw PyErrorSet{};
-}
-
 // ---------------------------------------------------------------- raw access
 // Every access goes through memcpy: any alignment is fine.
 template <class T>

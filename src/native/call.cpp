@@ -5,7 +5,6 @@
 #include "module.h"
 
 #include <array>
-#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -42,14 +41,7 @@ void narrow_result(const ffi_type *rt, const void *full, void *out) noexcept {
 namespace {
 
 inline void ffi_call_errno(ffi_cif *cif, void (*fn)(), void *rvalue, void **args, int flags) {
-    if (flags & CALL_USE_ERRNO) {
-        int &mine = private_errno();
-        std::swap(errno, mine);
-        ffi_call(cif, fn, rvalue, args);
-        std::swap(errno, mine);
-    } else {
-        ffi_call(cif, fn, rvalue, args);
-    }
+    with_errno(flags & CALL_USE_ERRNO, [&] { ffi_call(cif, fn, rvalue, args); });
 }
 
 PyObject *ci_new(PyTypeObject *tp, PyObject *args, PyObject *kwds) {

@@ -9,7 +9,6 @@
 #include "module.h"
 
 #include <array>
-#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -80,29 +79,15 @@ void zero_result(const ffi_type *rt, void *ret) noexcept {
     std::memset(ret, 0, is_narrow_int(rt) ? sizeof(ffi_arg) : rt->size);
 }
 
-// Swaps C errno with the private ctypes errno for its lifetime (CALL_USE_ERRNO).
-class ErrnoSwap {
-public:
-    explicit ErrnoSwap(int flags) noexcept : on_((flags & CALL_USE_ERRNO) != 0) { swap(); }
-    ~ErrnoSwap() { swap(); }
-    ErrnoSwap(const ErrnoSwap &) = delete;
-    ErrnoSwap &operator=(const ErrnoSwap &) = delete;
-
-private:
-    void swap() noexcept {
-        if (on_) std::swap(errno, private_errno());
-    }
-    bool on_;
-};
-
 // Run the callable with the GIL held; false if it raised (reported already).
 bool run_callable(PyObject *callable, void **args, void *result, int flags) {
     Ref a = Ref::steal(PyLong_FromVoidPtr(static_cast<void *>(args)));
     Ref r = a ? Ref::steal(PyLong_FromVoidPtr(result)) : Ref();
     Ref out;
     if (r) {
-        ErrnoSwap swap(flags);
-        out = Ref::steal(PyObject_CallFunctionObjArgs(callable, a.get(), r.get(), nullptr));
+        with_errno(flags & CALL_USE_ERRNO, [&] {
+            out = Ref::steal(PyObject_CallFunctionObjArgs(callable, a.get(), r.get(), nullptr));
+        });
     }
     if (!out) {
         PyErr_WriteUnraisable(callable);
@@ -248,10 +233,8 @@ bool run_plan(ClosureObject *self, PyObject *target, void **args, void *result) 
         argv[made] = v;
     }
     Ref out;
-    {
-        ErrnoSwap swap(self->flags);
-        out = Ref::steal(PyObject_Vectorcall(target, argv, n, nullptr));
-    }
+    with_errno(self->flags & CALL_USE_ERRNO,
+               [&] { out = Ref::steal(PyObject_Vectorcall(target, argv, n, nullptr)); });
     if (!out) {
         report(plan, "call");
         return false;

@@ -24,11 +24,6 @@ constexpr Py_ssize_t kMaxArgCount = 1024;   // CTYPES_MAX_ARGCOUNT
 
 PyObject *s_empty = nullptr;         // ()
 
-[[noreturn, gnu::cold]] void raise_fmt(PyObject *exc, const char *fmt, auto... args) {
-    PyErr_Format(exc, fmt, args...);
-    throw PyErrorSet{};
-}
-
 CallPlanObject *as_plan(PyObject *o) noexcept { return reinterpret_cast<CallPlanObject *>(o); }
 
 // ---------------------------------------------------------------- the frame of one call

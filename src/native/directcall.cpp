@@ -6,7 +6,6 @@
 #include "call.h"
 #include "helpers.h"
 
-#include <cerrno>
 #include <cstring>
 #include <utility>
 
@@ -149,14 +148,7 @@ void run(const DirectSig &sig, const Call &call, void *result) noexcept {
 
 template <class Call>
 void run_errno(const DirectSig &sig, const Call &call, void *result, int flags) noexcept {
-    if (flags & CALL_USE_ERRNO) [[unlikely]] {
-        int &mine = private_errno();
-        std::swap(errno, mine);
-        run(sig, call, result);
-        std::swap(errno, mine);
-    } else {
-        run(sig, call, result);
-    }
+    with_errno(flags & CALL_USE_ERRNO, [&] { run(sig, call, result); });
 }
 
 // The GIL released around the call as flags say (call_cif's rules).

@@ -2,11 +2,28 @@
 #pragma once
 #include "refs.h"
 
+#include <cerrno>
+#include <utility>
+
 namespace rawffi {
 
 // The calling thread's private ctypes errno (swapped with C errno around
 // calls made with CALL_USE_ERRNO; read and written by get_errno/set_errno).
 int &private_errno() noexcept;
+
+// Run body with C errno swapped with the private ctypes errno around it when
+// use_errno (CALL_USE_ERRNO), as CPython's ctypes does around calls and callbacks.
+template <class F>
+inline void with_errno(bool use_errno, F &&body) {
+    if (use_errno) [[unlikely]] {
+        int &mine = private_errno();
+        std::swap(errno, mine);
+        body();
+        std::swap(errno, mine);
+    } else {
+        body();
+    }
+}
 
 }  // namespace rawffi
 

@@ -50,11 +50,6 @@ bool inline_is_aligned(CData *c) noexcept {
     return reinterpret_cast<uintptr_t>(c->b_value.bytes) % kAlign == 0;
 }
 
-[[noreturn]] void raise_fmt(PyObject *exc, const char *fmt, auto... args) {
-    PyErr_Format(exc, fmt, args...);
-    throw PyErrorSet{};
-}
-
 PyTypeObject *to_cdata_type(PyObject *cls, const char *fname) {
     if (!PyType_Check(cls) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(cls), CData_Type))
         raise_fmt(PyExc_TypeError, "%s() argument 1 must be a CData subclass, not %.200s", fname,

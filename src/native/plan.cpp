@@ -28,11 +28,6 @@ constexpr KindName kKindNames[] = {
     {PlanKind::FuncPtr, "funcptr"}, {PlanKind::Other, "other"},
 };
 
-[[noreturn]] void raise_fmt(PyObject *exc, const char *fmt, auto... args) {
-    PyErr_Format(exc, fmt, args...);
-    throw PyErrorSet{};
-}
-
 TypePlan *as_plan(PyObject *o) noexcept { return reinterpret_cast<TypePlan *>(o); }
 
 PlanKind to_kind(PyObject *o) {

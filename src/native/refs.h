@@ -45,6 +45,12 @@ struct PyErrorSet {};
     throw PyErrorSet{};
 }
 
+// Raise exc with a PyErr_Format message and throw PyErrorSet.
+[[noreturn, gnu::cold]] inline void raise_fmt(PyObject *exc, const char *fmt, auto... args) {
+    PyErr_Format(exc, fmt, args...);
+    throw PyErrorSet{};
+}
+
 // Check a C-API result: NULL (or -1 for ints) means an error is set.
 inline PyObject *check(PyObject *o) { if (!o) [[unlikely]] throw PyErrorSet{}; return o; }
 inline Ref check_new(PyObject *o) { return Ref::steal(check(o)); }

@@ -242,14 +242,6 @@ def make_view(tp, address, base, index):
     return obj
 
 
-def cdata_get(tp, address, base, index):
-    """The Python value of a tp at address inside base (CPython's PyCData_get)."""
-    getter = value_getter(tp)
-    if getter is not None:
-        return getter(address)
-    return make_view(tp, address, base, index)
-
-
 def store_value(tp, address, value, size=None):
     """Write value as a tp at address; return what must be kept alive (CPython's
     _PyCData_set).  Accepts an instance of tp (copied), a Python value for simple

@@ -305,11 +305,6 @@ class _StructStgInfo(StgInfo):
         return new
 
 
-def ffi_type_of(tp):
-    """The raw.FFIType passing a structure or union by value (also info.ffi_type)."""
-    return stginfo(tp).ffi_type
-
-
 def _scalars(info, base):
     """(offset, size, SysV class, naturally aligned) of every scalar in a type,
     for classifying small structures passed by value."""
