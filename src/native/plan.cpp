@@ -16,33 +16,24 @@ namespace {
 
 PyObject *s_plan_attr = nullptr;  // "_rawffi_plan_", interned
 
-struct KindName {
-    PlanKind kind;
-    const char *name;
-};
-
-constexpr KindName kKindNames[] = {
-    {PlanKind::Simple, "simple"},   {PlanKind::SimpleSubclass, "simple_subclass"},
-    {PlanKind::Struct, "struct"},   {PlanKind::Union, "union"},
-    {PlanKind::Array, "array"},     {PlanKind::Pointer, "pointer"},
-    {PlanKind::FuncPtr, "funcptr"}, {PlanKind::Other, "other"},
-};
+// The names of PlanKind, in its order: raw.TypeKind's members (lower case here).
+constexpr const char *kKindNames[] = {"simple", "simple_subclass", "struct", "union",
+                                      "array",  "pointer",         "funcptr", "other"};
+constexpr long kKindCount = sizeof kKindNames / sizeof kKindNames[0];
+PyObject *g_type_kind = nullptr;    // raw.TypeKind
 
 TypePlan *as_plan(PyObject *o) noexcept { return reinterpret_cast<TypePlan *>(o); }
 
 PlanKind to_kind(PyObject *o) {
-    const char *name = PyUnicode_AsUTF8(o);
-    if (!name) throw PyErrorSet{};
-    for (const KindName &k : kKindNames)
-        if (std::strcmp(k.name, name) == 0) return k.kind;
-    raise_fmt(PyExc_ValueError, "unknown plan kind %R", o);
+    long k = PyLong_Check(o) ? PyLong_AsLong(o) : -1;
+    if (k < 0 || k >= kKindCount) {
+        PyErr_Clear();
+        raise_fmt(PyExc_ValueError, "a TypePlan's kind must be a TypeKind, not %R", o);
+    }
+    return static_cast<PlanKind>(k);
 }
 
-const char *kind_name(PlanKind kind) noexcept {
-    for (const KindName &k : kKindNames)
-        if (k.kind == kind) return k.name;
-    return "?";
-}
+const char *kind_name(PlanKind kind) noexcept { return kKindNames[static_cast<int>(kind)]; }
 
 // TypePlan(type, kind, size, align, length, flags, *, code=None, swapped=False,
 //          item=None, itemsize=0, init=None, final=False)
@@ -54,7 +45,7 @@ PyObject *plan_new(PyTypeObject *cls, PyObject *args, PyObject *kwargs) {
         Py_ssize_t size, align, length, itemsize = 0;
         unsigned long flags;
         int swapped = 0, final = 0;
-        if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!Unnnk|$OpOnOp:TypePlan",
+        if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!Onnnk|$OpOnOp:TypePlan",
                                          const_cast<char **>(names), &PyType_Type, &type, &kind,
                                          &size, &align, &length, &flags, &code, &swapped, &item,
                                          &itemsize, &init, &final))
@@ -146,7 +137,9 @@ PyMethodDef plan_methods[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
-PyObject *get_kind(PyObject *self, void *) { return PyUnicode_FromString(kind_name(as_plan(self)->kind)); }
+PyObject *get_kind(PyObject *self, void *) {
+    return PyObject_CallFunction(g_type_kind, "i", static_cast<int>(as_plan(self)->kind));
+}
 PyObject *get_code(PyObject *self, void *) {
     const CodeInfo *code = as_plan(self)->code;
     if (!code) Py_RETURN_NONE;
@@ -218,6 +211,9 @@ int init_plan(PyObject *module) {
         if (PyType_Ready(&plan_type) < 0) throw PyErrorSet{};
         TypePlan_Type = &plan_type;
         if (PyModule_AddType(module, &plan_type) < 0) throw PyErrorSet{};
+        add_int_enum(module, "TypeKind", {"SIMPLE", "SIMPLE_SUBCLASS", "STRUCT", "UNION", "ARRAY",
+                                          "POINTER", "FUNCPTR", "OTHER"});
+        g_type_kind = check(PyObject_GetAttrString(module, "TypeKind"));
         return 0;
     });
 }

@@ -349,6 +349,16 @@ def enable_vectorcall(cls: type) -> bool:
     the class's tp_call."""
 
 # ---------------------------------------------------------------- plans and the fast data slots
+class TypeKind(enum.IntEnum):
+    SIMPLE = 0            # values convert to Python objects
+    SIMPLE_SUBCLASS = 1   # read back as instances
+    STRUCT = 2
+    UNION = 3
+    ARRAY = 4
+    POINTER = 5
+    FUNCPTR = 6
+    OTHER = 7
+
 class TypePlan:
     """``TypePlan(type, kind, size, align, length, flags, *, code=None,
     swapped=False, item=None, itemsize=0, init=None, final=False)``: the
@@ -358,15 +368,13 @@ class TypePlan:
     but for ``retire()``.  Instances keep the plan their type had when they
     were made and use it while it is current.
 
-    kind: "simple" (values convert to Python objects), "simple_subclass"
-    (read back as instances), "struct", "union", "array", "pointer",
-    "funcptr", "other".  code: a simple type's type code ('v' has no native
+    kind: a TypeKind (a malformed one: ValueError).  code: a simple type's type code ('v' has no native
     row: its values go through Python).  item: array item / pointer target
     type (a CData subclass, or None).  itemsize: array item size.  init:
     struct/union field names __init__ fills positionally.  final: the
     struct/union type was final (instances may be made natively).
     ``type`` must be a CData subclass."""
-    kind: str
+    kind: TypeKind
     code: Optional[str]
     type: type
     item: Optional[type]

@@ -87,7 +87,8 @@ def _type_plan(tp, info):
         options = {"final": bool(info.flags & DICTFLAG_FINAL), "init": init}
     elif kind != "funcptr":
         kind = "other"
-    return raw.TypePlan(tp, kind, info.size, info.align, info.length, info.flags, **options)
+    return raw.TypePlan(tp, raw.TypeKind[kind.upper()], info.size, info.align, info.length,
+                        info.flags, **options)
 
 
 class NativePlanner:
