@@ -463,3 +463,29 @@ def test_argument_classes_with_their_own_construction_run_it(libs):
         results = [cb(Point(i, 1), ct.cast(ct.pointer(target), Ptr)) for i in range(3)]
         return results, made
     assert same(libs, run)[0] == "ok"
+
+
+def test_restype_subclass_instance_result():
+    """A deliberate difference (README): a callback declared to return
+    `class MyInt(c_int)` may return a MyInt; its value is the result.  CPython
+    reports a TypeError for it (and returns garbage): the report is checked
+    there, the value here.  Any other value is converted as before."""
+    class MyInt(P.c_int):
+        pass
+    proto = P.CFUNCTYPE(MyInt, P.c_int)
+    values = {1: MyInt(42), 2: 7, 3: MyInt(-5)}
+    cb = proto(lambda x: values[x])
+    f = P.CFUNCTYPE(P.c_int, P.c_int)(P.cast(cb, P.c_void_p).value)
+    assert [f(1), f(2), f(3), f(1)] == [42, 7, -5, 42]
+
+    class CMyInt(C.c_int):
+        pass
+    reported = []
+    old = sys.unraisablehook
+    sys.unraisablehook = lambda u: reported.append(type(u.exc_value))
+    try:
+        ccb = C.CFUNCTYPE(CMyInt, C.c_int)(lambda x: CMyInt(42))
+        C.CFUNCTYPE(C.c_int, C.c_int)(C.cast(ccb, C.c_void_p).value)(1)
+    finally:
+        sys.unraisablehook = old
+    assert reported == [TypeError]
