@@ -489,3 +489,25 @@ def test_restype_subclass_instance_result():
     finally:
         sys.unraisablehook = old
     assert reported == [TypeError]
+
+
+def test_foreign_thread_leaves_no_dummy_thread(libs):
+    """A callback run on a thread C made (a Python thread state for the
+    callback only) sees a threading._DummyThread as its current thread; when
+    it returns, that dummy is gone from threading._active, as CPython 3.13
+    removes it (3.11 kept one per call for good: a README difference)."""
+    import threading
+    lib = libs[P]
+    proto = P.CFUNCTYPE(P.c_int, P.c_int)
+    f = lib.call_in_thread
+    f.argtypes, f.restype = [proto, P.c_int], P.c_int
+    inside = []
+
+    def cb(x):
+        inside.append((type(threading.current_thread()).__name__, len(threading._active)))
+        return x + 1
+    c = proto(cb)
+    before = dict(threading._active)
+    assert [f(c, i) for i in range(3)] == [1, 2, 3]
+    assert inside == [("_DummyThread", len(before) + 1)] * 3
+    assert threading._active == before

@@ -245,8 +245,20 @@ bool run_plan(ClosureObject *self, PyObject *target, void **args, void *result) 
 }
 
 // The libffi closure handler: entered from C, possibly on a thread Python never saw.
+PyObject *g_thread_end_hook = nullptr;     // owned or NULL: set_thread_end_hook
+
+// A thread Python never saw gets a Python thread state for the callback only:
+// before it ends, the Python level forgets what it made for that thread.
+void thread_state_ends() {
+    Ref hook = Ref::borrow(g_thread_end_hook);
+    if (!hook) return;
+    Ref done = Ref::steal(PyObject_CallNoArgs(hook.get()));
+    if (!done) PyErr_WriteUnraisable(hook.get());
+}
+
 void handler(ffi_cif *cif, void *ret, void **args, void *userdata) {
     ffi_type *rt = cif->rtype;
+    bool foreign = PyGILState_GetThisThreadState() == nullptr;
     PyGILState_STATE gs = PyGILState_Ensure();
     {
         auto *self = static_cast<ClosureObject *>(userdata);
@@ -273,9 +285,26 @@ void handler(ffi_cif *cif, void *ret, void **args, void *userdata) {
             }
         }
         if (!ok) zero_result(rt, ret);
+        if (foreign) [[unlikely]] thread_state_ends();
     }
     PyGILState_Release(gs);
 }
+
+PyObject *fn_set_thread_end_hook(PyObject *, PyObject *hook) {
+    if (hook != Py_None && !PyCallable_Check(hook)) {
+        PyErr_SetString(PyExc_TypeError, "the thread end hook must be callable or None");
+        return nullptr;
+    }
+    Ref old = Ref::steal(std::exchange(g_thread_end_hook, hook == Py_None ? nullptr : Py_NewRef(hook)));
+    Py_RETURN_NONE;
+}
+
+PyMethodDef callback_functions[] = {
+    {"set_thread_end_hook", fn_set_thread_end_hook, METH_O,
+     "set_thread_end_hook(hook): hook() runs when a callback called on a thread Python never\n"
+     "saw returns, before that thread's Python state ends (None: nothing runs)."},
+    {nullptr, nullptr, 0, nullptr},
+};
 
 void free_plan(CallbackPlan *plan) noexcept {
     if (!plan) return;
@@ -516,6 +545,7 @@ int init_callback(PyObject *module) {
             if (PyModule_AddType(module, *type) < 0) throw_if_error();
         }
         add_int_enum(module, "ClosureArgKind", {"LOAD", "NEW", "INSTANCE", "READER"});
+        if (PyModule_AddFunctions(module, callback_functions) < 0) throw_if_error();
         return 0;
     });
 }

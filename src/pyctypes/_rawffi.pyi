@@ -232,6 +232,11 @@ class Closure:
     def __init__(self, cif: CallInterface, callable: Callable[..., Any], flags: int = 0,
                  plan: Optional[tuple] = None) -> None: ...
 
+def set_thread_end_hook(hook: Optional[Callable[[], Any]]) -> None:
+    """hook() runs when a callback called on a thread Python never saw has
+    returned, before that thread's Python state ends (an exception in it goes
+    to sys.unraisablehook); None: nothing runs."""
+
 # ---------------------------------------------------------------- converted arguments and calls
 class CArgObject:
     """``CArgObject(tag, ffi_type, obj=None)``: a converted call argument

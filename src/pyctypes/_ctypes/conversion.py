@@ -512,6 +512,23 @@ def make_callback(callable, argtypes, restype, funcflags):
     return thunk
 
 
+def _forget_foreign_thread():
+    """A callback ran on a thread Python never saw, whose Python thread state
+    ends when it returns: the threading.Thread standing for that thread (a
+    _DummyThread, if the callback asked for the current thread) goes with it,
+    as CPython 3.13 removes it (3.11 left it in threading._active for good)."""
+    threading = sys.modules.get("threading")
+    if threading is None:
+        return
+    ident = threading.get_ident()
+    with threading._active_limbo_lock:
+        if isinstance(threading._active.get(ident), threading._DummyThread):
+            del threading._active[ident]
+
+
+raw.set_thread_end_hook(_forget_foreign_thread)
+
+
 _PACKAGE_DIR = os.path.dirname(__file__)
 
 
