@@ -130,10 +130,11 @@ _MISSING = object()
 
 def _setter_accepts(code, value):
     """True if the code's setter takes value (CPython tries it into the
-    CArgObject it would return)."""
+    CArgObject it would return, and clears whatever error it raised: an
+    exception from the value's own __index__ or __float__ included)."""
     try:
         setfunc_for(code)(_ArgBuffer()._b_address_, value)
-    except (TypeError, ValueError, OverflowError):
+    except Exception:
         return False
     return True
 
