@@ -148,13 +148,21 @@ def _native_plan(tp, info):
 
 
 def pep3118_itemsize(tp, info):
-    """Item size of the buffer export: the innermost element of an array type."""
-    while info.shape and info.proto is not None and stginfo(info.proto) is not None:
-        tp = info.proto
-        info = stginfo(tp)
-        if not info.shape:
-            break
-    return info.size
+    """Item size of the buffer export: the innermost element of an array type.
+    An array of arrays takes its item's (already computed), so that deriving
+    array types from array types costs the same at every depth."""
+    proto = info.proto
+    if not info.shape or proto is None:
+        return info.size
+    item_info = stginfo(proto)
+    if item_info is None:
+        return info.size
+    if not item_info.shape:
+        return item_info.size
+    exported = proto.__dict__.get("_rawffi_pep3118_")
+    if exported is not None and proto.__dict__.get("_stginfo_") is item_info:
+        return exported[1]
+    return pep3118_itemsize(proto, item_info)
 
 
 def is_cdata(obj):

@@ -12,6 +12,9 @@ target under key "1" and what the target keeps under key "0".  ``contents``
 and items are views whose ``_b_base_`` is the pointer itself.
 """
 
+import weakref
+from collections.abc import MutableMapping
+
 from ._native import PURE, bind_native, native_bases, raw
 from .basics import (StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_set,
                      get_container, get_kept_objects, is_cdata, keep_ref, make_view, set_stginfo,
@@ -260,9 +263,70 @@ PyCPointerType.__module__ = "_ctypes"
 
 # ---------------------------------------------------------------- POINTER and pointer
 
-# target type -> pointer type; id(pointer type) -> incomplete pointer type made
-# by POINTER("name"); stdlib ctypes adds None -> c_void_p and its own entries.
-_pointer_type_cache = {}
+class _PointerTypeCache(MutableMapping):
+    """CPython 3.11's ``_pointer_type_cache`` (target type -> pointer type;
+    id(pointer type) -> the incomplete pointer type POINTER("name") made; the
+    stdlib adds None -> c_void_p), without keeping the target types alive.
+
+    3.11's dict keeps every type given to POINTER alive for good.  Here, as in
+    CPython 3.14 (``__pointer_type__``), the pointer type to T is kept on T
+    itself, so T and its pointer type are collected together; keys that cannot
+    hold it (None, ints, static types) stay in a plain dict.  A deliberate
+    difference from 3.11 (README)."""
+
+    _ATTR = "_rawffi_pointer_type_"
+
+    def __init__(self):
+        self._types = weakref.WeakSet()    # the types holding an entry
+        self._others = {}
+
+    def _on_type(self, key):
+        return isinstance(key, type) and key.__flags__ & _HEAPTYPE
+
+    def __getitem__(self, key):
+        if self._on_type(key):
+            try:
+                return key.__dict__[self._ATTR]
+            except KeyError:
+                raise KeyError(key) from None
+        return self._others[key]
+
+    def __setitem__(self, key, value):
+        if self._on_type(key):
+            type.__setattr__(key, self._ATTR, value)
+            self._types.add(key)
+        else:
+            self._others[key] = value
+
+    def __delitem__(self, key):
+        if self._on_type(key):
+            if self._ATTR not in key.__dict__:
+                raise KeyError(key)
+            type.__delattr__(key, self._ATTR)
+            self._types.discard(key)
+        else:
+            del self._others[key]
+
+    def __iter__(self):
+        yield from [t for t in self._types if self._ATTR in t.__dict__]
+        yield from list(self._others)
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+    def clear(self):
+        for t in list(self._types):
+            if self._ATTR in t.__dict__:
+                type.__delattr__(t, self._ATTR)
+        self._types.clear()
+        self._others.clear()
+
+    def __repr__(self):
+        return "{%s}" % ", ".join("%r: %r" % item for item in self.items())
+
+
+_HEAPTYPE = 1 << 9      # Py_TPFLAGS_HEAPTYPE: a type whose dict may be given an attribute
+_pointer_type_cache = _PointerTypeCache()
 
 
 def POINTER(cls):

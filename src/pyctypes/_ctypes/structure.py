@@ -285,9 +285,9 @@ class _StructStgInfo(StgInfo):
             if not self.size:
                 # libffi cannot describe an empty struct (CPython's call fails so)
                 raise RuntimeError("ffi_prep_cif failed")
-            ffi_type = raw.FFIType.struct(_layout().ffi_elements(
+            ffi_type = _layout().ffi_struct(
                 self.size, self.align, lambda: list(_scalars(self, 0)),
-                raw.FFIType.for_code, raw.FFIType.struct))
+                raw.FFIType.for_code, raw.FFIType.struct)
             _ffi_type_slot.__set__(self, ffi_type)
         return ffi_type
 
