@@ -312,3 +312,88 @@ def test_packed_misaligned_structure_in_a_callback(packed_lib):
     lib.call5.argtypes, lib.call5.restype = [CB], P.c_int
     assert lib.call5(CB(cb)) == 99
     assert seen == [(1, b"\x03", 40, 7)]
+
+
+# ---------------------------------------------------------------- byte order
+
+def test_big_endian_union_in_a_big_endian_structure():
+    # CPython 3.11 refuses a union field here ("This type does not support
+    # other endian"); 3.12+ takes the union as it is.  Compared with CPython
+    # 3.11 given a one-member structure in its place (which it takes as it is)
+    def make(m, inner_base):
+        class U(inner_base):
+            _fields_ = [("a", m.c_int32)]
+
+        class S(m.BigEndianStructure):
+            _fields_ = [("x", m.c_char), ("u", U), ("arr", U * 2), ("y", m.c_int16)]
+        s = S(b"x", U(0x01020304), (U(5), U(-6)), 0x0708)
+        return m.sizeof(S), S.u.offset, S.arr.offset, bytes(s), s.u.a, s.arr[1].a
+
+    assert outcome(make, C, C.BigEndianUnion)[0] == "raise"
+    assert outcome(make, P, P.BigEndianUnion) == outcome(make, C, C.BigEndianStructure)
+    # a native-order union stays in native order, as a structure does
+    assert outcome(make, P, P.Union) == outcome(make, C, C.Structure)
+    assert make(P, P.Union)[3][4:8] == (0x01020304).to_bytes(4, "little")
+
+
+@pytest.mark.parametrize("base", ["BigEndianStructure", "LittleEndianStructure",
+                                  "BigEndianUnion", "LittleEndianUnion"])
+def test_c_bool_in_a_swapped_record(base):
+    # one byte has no byte order (CPython 3.11-3.13 refuse c_bool in the
+    # other-endian classes); it lays out and stores as c_ubyte does on CPython
+    def make(m, one_byte):
+        class S(getattr(m, base)):
+            _fields_ = [("f", one_byte), ("i", m.c_int), ("g", one_byte * 3)]
+        s = S(1, 0x0A0B0C0D, (1, 0, 1))
+        return m.sizeof(S), S.f.offset, S.g.offset, bytes(s), int(s.f), list(map(int, s.g))
+
+    assert outcome(make, P, P.c_bool) == outcome(make, C, C.c_ubyte)
+    if base.startswith("BigEndian"):           # the other byte order on this host
+        assert outcome(make, C, C.c_bool)[0] == "raise"
+    s = type("S", (getattr(P, base),), {"_fields_": [("f", P.c_bool)]})(True)
+    assert s.f is True
+
+
+# ---------------------------------------------------------------- _fields_
+
+def test_refused_fields_change_nothing():
+    # CPython 3.11 keeps a refused _fields_ in the class's __dict__ (3.14
+    # does not); a refusal half-way through the list changes nothing either
+    class S(P.Structure):
+        pass
+    with pytest.raises(TypeError, match="must be a C type"):
+        S._fields_ = [("p", P.POINTER(P.c_int)), ("b", 42)]
+    assert "_fields_" not in S.__dict__ and not hasattr(S, "p")
+    S._fields_ = [("a", P.c_int)]                               # still settable
+    assert P.sizeof(S) == 4 and S(7).a == 7
+    S(7).__reduce__()       # no pointer flag left ("objects containing pointers")
+
+    class R(P.Structure):
+        pass
+    with pytest.raises(AttributeError, match="cannot contain itself"):
+        R._fields_ = [("r", R)]
+    assert "_fields_" not in R.__dict__
+    R._fields_ = [("n", P.c_int)]
+    assert P.sizeof(R) == 4
+
+    class A(P.Structure):
+        _anonymous_ = ["missing"]
+    with pytest.raises(AttributeError):
+        A._fields_ = [("y", P.c_int)]
+    assert "_fields_" not in A.__dict__ and "y" not in A.__dict__ and P.sizeof(A) == 0
+
+
+def test_fields_from_init_subclass():
+    # CPython 3.11-3.13: "ctypes state is not initialized"
+    for base in (P.Structure, P.Union, P.BigEndianStructure):
+        class Base(base):
+            def __init_subclass__(cls, **kwargs):
+                super().__init_subclass__(**kwargs)
+                cls._fields_ = [("a", P.c_uint16), ("b", P.c_uint32)]
+
+        class Sub(Base):
+            pass
+        x = Sub(a=0x0102) if base is P.Union else Sub(a=0x0102, b=0x03040506)
+        assert x.a == 0x0102 and (base is P.Union or x.b == 0x03040506)
+        assert P.sizeof(Sub) == (4 if base is P.Union else 8)
+        assert "_fields_" in Sub.__dict__ and "_fields_" not in Base.__dict__
