@@ -397,3 +397,91 @@ def test_fields_from_init_subclass():
         assert x.a == 0x0102 and (base is P.Union or x.b == 0x03040506)
         assert P.sizeof(Sub) == (4 if base is P.Union else 8)
         assert "_fields_" in Sub.__dict__ and "_fields_" not in Base.__dict__
+
+
+# ---------------------------------------------------------------- __class__ assignment
+
+def _class_pairs(m):
+    class S(m.Structure):
+        _fields_ = [("a", m.c_int)]
+
+    class Big(m.Structure):
+        _fields_ = [("a", m.c_int * 18)]
+
+    class U(m.Union):
+        _fields_ = [("a", m.c_int), ("b", m.c_short)]
+
+    class MyInt(m.c_int):
+        pass
+
+    class Obj(m.Structure):
+        _fields_ = [("o", m.py_object)]
+
+    class TwoObj(m.Structure):
+        _fields_ = [("p", m.py_object), ("o", m.py_object)]
+
+    class ObjFirst(m.Structure):
+        _fields_ = [("o", m.py_object), ("n", m.c_long)]
+
+    class ObjSecond(m.Structure):
+        _fields_ = [("n", m.c_long), ("o", m.py_object)]
+    return {
+        # CPython and pyctypes accept these (the memory suffices)
+        "bigger struct to smaller": (Big, S), "int to subclass": (m.c_int, MyInt),
+        "long to double": (m.c_long, m.c_double), "long to char_p": (m.c_long, m.c_char_p),
+        "array 4 to array 1": (m.c_int * 4, m.c_int * 1),
+        "int array to char array": (m.c_int * 4, m.c_char * 16),
+        "pointer to pointer": (m.POINTER(m.c_int), m.POINTER(m.c_double)),
+        "py_object to long": (m.py_object, m.c_long), "objects to fewer": (TwoObj, Obj),
+        # both refuse these (object layouts differ): CPython's messages
+        "struct to union": (S, U), "struct to array": (S, m.c_int * 1),
+        "int to struct": (m.c_int, S), "pointer to long": (m.POINTER(m.c_int), m.c_long),
+        # CPython accepts these, pyctypes refuses (memory safety)
+        "smaller struct to bigger": (S, Big), "int to long": (m.c_int, m.c_long),
+        "array 1 to array 4": (m.c_int * 1, m.c_int * 4),
+        "long to py_object": (m.c_long, m.py_object), "objects moved": (ObjFirst, ObjSecond),
+    }
+
+
+REFUSED_BY_PYCTYPES = {"smaller struct to bigger", "int to long", "array 1 to array 4",
+                       "long to py_object", "objects moved"}
+
+
+@pytest.mark.parametrize("case", sorted(_class_pairs(C)))
+def test_class_assignment(case):
+    def assign(m):
+        old, new = _class_pairs(m)[case]
+        x = old()
+        result = outcome(setattr, x, "__class__", new)
+        return result, type(x).__name__, bytes(memoryview(x).cast("B"))[:8]
+    mine, theirs = assign(P), assign(C)
+    if case in REFUSED_BY_PYCTYPES:
+        # refused with a TypeError, and the object keeps its class
+        assert theirs[0] == ("ok", None)
+        assert mine[0][:2] == ("raise", "TypeError") and "__class__ assignment" in mine[0][2]
+        old = _class_pairs(P)[case][0]
+        assert mine[1] == old.__name__
+    else:
+        assert mine == theirs
+
+
+def test_class_assignment_within_resized_memory():
+    class S(P.Structure):
+        _fields_ = [("a", P.c_int)]
+
+    class Big(P.Structure):
+        _fields_ = [("a", P.c_int), ("b", P.c_int * 17)]
+    x = S(5)
+    with pytest.raises(TypeError, match="needs 72 bytes"):
+        x.__class__ = Big
+    assert type(x) is S and x.__class__ is S and x.a == 5
+    P.resize(x, 72)
+    x.__class__ = Big
+    x.b[16] = 9
+    assert type(x) is Big and (x.a, x.b[16]) == (5, 9)
+    with pytest.raises(TypeError, match="delete"):
+        del x.__class__
+    # a view is as big as its type: it may not grow either
+    outer = (S * 2)()
+    with pytest.raises(TypeError, match="needs 72 bytes"):
+        outer[0].__class__ = Big
