@@ -485,3 +485,42 @@ def test_class_assignment_within_resized_memory():
     outer = (S * 2)()
     with pytest.raises(TypeError, match="needs 72 bytes"):
         outer[0].__class__ = Big
+
+
+# ---------------------------------------------------------------- conversion errors
+
+class _RaisingIndex:
+    def __index__(self):
+        raise RuntimeError("from __index__")
+
+
+class _RaisingFloat:
+    def __float__(self):
+        raise RuntimeError("from __float__")
+
+
+class _RaisingBoth(_RaisingIndex, _RaisingFloat):
+    pass
+
+
+@pytest.mark.parametrize("value", [_RaisingIndex(), _RaisingFloat(), _RaisingBoth()],
+                         ids=["index", "float", "both"])
+@pytest.mark.parametrize("name", ["c_int", "c_ubyte", "c_longlong", "c_ulong", "c_double",
+                                  "c_float", "c_longdouble", "c_char", "c_void_p", "c_bool",
+                                  "c_size_t", "c_wchar"])
+def test_conversion_error_of_an_argument_is_wrong_type(name, value):
+    # CPython 3.11 clears what the conversion raised: from_param gives
+    # TypeError("wrong type"), a call ArgumentError("argument 1: TypeError:
+    # wrong type"); pyctypes let the RuntimeError through
+    def convert(m):
+        return type(getattr(m, name).from_param(value)).__name__
+
+    def call(m):
+        f = m.CDLL(None).labs
+        f.argtypes, f.restype = [getattr(m, name)], m.c_long
+        return f(value)
+
+    same(convert)
+    same(call)
+    # the error surfaces, unchanged, where CPython does not clear it
+    same(lambda m: getattr(m, name)(value).value)

@@ -138,7 +138,9 @@ def _simple_from_param(cls, value):
     try:
         arg._obj = setfunc_for(code)(arg._address, value)
         return arg
-    except (TypeError, ValueError, OverflowError):
+    except Exception:
+        # CPython clears whatever the conversion raised (an __index__ or
+        # __float__ that raises included): "wrong type" unless _as_parameter_
         as_parameter = getattr(value, "_as_parameter_", _MISSING)
         if as_parameter is _MISSING:
             raise TypeError("wrong type") from None
