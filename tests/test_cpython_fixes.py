@@ -524,3 +524,27 @@ def test_conversion_error_of_an_argument_is_wrong_type(name, value):
     same(call)
     # the error surfaces, unchanged, where CPython does not clear it
     same(lambda m: getattr(m, name)(value).value)
+
+
+def test_conversion_error_after_successful_calls():
+    # the native call path may remember how a type converts: a value of that
+    # type whose __index__/__float__ starts raising still gives "wrong type"
+    def run(m):
+        class Flaky:
+            calls = 0
+
+            def __index__(self):
+                Flaky.calls += 1
+                if Flaky.calls > 2:
+                    raise RuntimeError("boom")
+                return -5
+
+            def __float__(self):
+                return float(self.__index__())
+        f = m.CDLL(None).labs
+        f.argtypes, f.restype = [m.c_long], m.c_long
+        g = m.CDLL(None).fabs
+        g.argtypes, g.restype = [m.c_double], m.c_double
+        return [outcome(fn, Flaky()) for _ in range(3) for fn in (f, g)]
+    result = same(run)
+    assert result[1][-1][2] == "argument 1: TypeError: wrong type"
