@@ -383,22 +383,6 @@ def test_refused_fields_change_nothing():
     assert "_fields_" not in A.__dict__ and "y" not in A.__dict__ and P.sizeof(A) == 0
 
 
-def test_fields_from_init_subclass():
-    # CPython 3.11-3.13: "ctypes state is not initialized"
-    for base in (P.Structure, P.Union, P.BigEndianStructure):
-        class Base(base):
-            def __init_subclass__(cls, **kwargs):
-                super().__init_subclass__(**kwargs)
-                cls._fields_ = [("a", P.c_uint16), ("b", P.c_uint32)]
-
-        class Sub(Base):
-            pass
-        x = Sub(a=0x0102) if base is P.Union else Sub(a=0x0102, b=0x03040506)
-        assert x.a == 0x0102 and (base is P.Union or x.b == 0x03040506)
-        assert P.sizeof(Sub) == (4 if base is P.Union else 8)
-        assert "_fields_" in Sub.__dict__ and "_fields_" not in Base.__dict__
-
-
 # ---------------------------------------------------------------- __class__ assignment
 
 def _class_pairs(m):

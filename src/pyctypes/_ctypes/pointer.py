@@ -327,15 +327,31 @@ class _PointerTypeCache(MutableMapping):
 
 _HEAPTYPE = 1 << 9      # Py_TPFLAGS_HEAPTYPE: a type whose dict may be given an attribute
 _pointer_type_cache = _PointerTypeCache()
+_others = _pointer_type_cache._others
+_ATTR = _PointerTypeCache._ATTR
+
+
+def _cached_pointer_type(key, _attr=_PointerTypeCache._ATTR):
+    """_pointer_type_cache.get(key), without the mapping's method calls (POINTER
+    and pointer() ask on every call): the attribute through the type attribute
+    cache, not taken from a base class."""
+    found = getattr(key, _attr, None)
+    if found is None:
+        return _others.get(key)
+    if getattr(found, "_type_", None) is key or key.__dict__.get(_attr) is found:
+        return found
+    return None
 
 
 def POINTER(cls):
     """The pointer type to cls, made once and cached.  POINTER("name") makes an
     incomplete pointer type to be completed by SetPointerType."""
-    try:
-        return _pointer_type_cache[cls]
-    except KeyError:
-        pass
+    found = getattr(cls, _ATTR, None)       # _cached_pointer_type, inline
+    if found is not None and getattr(found, "_type_", None) is cls:
+        return found
+    found = _cached_pointer_type(cls)
+    if found is not None:
+        return found
     if type(cls) is str:
         # CPython 3.11 formats the name from cls as a UTF-8 C string: it must
         # encode, and it ends at the first NUL
@@ -354,7 +370,7 @@ def POINTER(cls):
 
 def pointer(obj):
     """A new pointer instance pointing to obj."""
-    typ = _pointer_type_cache.get(type(obj))
+    typ = _cached_pointer_type(type(obj))
     if typ is None:
         typ = POINTER(type(obj))
     return typ(obj)

@@ -408,12 +408,9 @@ def _update_stginfo(cls, fields, is_struct):
         raise TypeError("'_fields_' must be a sequence of pairs") from None
     info = own_stginfo(cls)
     if info is None:
-        if _bootstrapping or "_abstract_" in cls.__dict__:
-            raise TypeError("ctypes state is not initialized")
-        # _fields_ set by __init_subclass__, which runs before the metaclass's
-        # __new__ gives the class its plan (CPython 3.11-3.13 fail here)
-        info = _fresh_stginfo(is_struct)
-        type.__setattr__(cls, "_stginfo_", info)
+        # _fields_ set by __init_subclass__, before the metaclass's __new__ gave
+        # the class its plan: CPython (3.11 to 3.14, test_gh99275) refuses so
+        raise TypeError("ctypes state is not initialized")
     if info.flags & DICTFLAG_FINAL:
         raise AttributeError("_fields_ is final")
 
