@@ -27,7 +27,7 @@ same = functools.partial(diffhelp.same, norm=norm)
 
 def public_keys(cls):
     """The class dict's keys without pyctypes' plan attributes."""
-    return [k for k in cls.__dict__ if k not in ("_stginfo_", "_rawffi_size_", "_rawffi_pep3118_", "_rawffi_plan_")]
+    return [k for k in cls.__dict__ if k not in ("_stginfo_", "_rawffi_size_", "_rawffi_pep3118_", "_rawffi_plan_", "_rawffi_pointer_type_")]
 
 
 ITEM_NAMES = ["c_byte", "c_ubyte", "c_short", "c_int", "c_uint", "c_long", "c_longlong",

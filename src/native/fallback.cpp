@@ -34,6 +34,7 @@ constexpr Entry kEntries[] = {
     {Fallback::FieldDelete, "Field", "__delete__"},
     {Fallback::MetaMul, "CDataType", "__mul__"},
     {Fallback::MetaRMul, "CDataType", "__rmul__"},
+    {Fallback::CDataClass, "_ctypes._CDataBase", "__class__"},
 };
 static_assert(std::size(kEntries) == static_cast<size_t>(Fallback::Count));
 static_assert([] {

@@ -16,6 +16,7 @@ enum class Fallback : int {
     StructNew, StructInit,
     FieldGet, FieldSet, FieldDelete,
     MetaMul, MetaRMul,
+    CDataClass,
     Count,
 };
 

@@ -101,8 +101,24 @@ PyObject *ft_for_code(PyObject *, PyObject *arg) {
     });
 }
 
-PyObject *ft_struct(PyObject *, PyObject *arg) {
+// struct(elements, size=0, alignment=0).  With a size (and alignment), the
+// struct keeps them instead of the layout libffi gives its elements: libffi
+// lays out only a struct whose size is 0, so it then passes the type with that
+// size and alignment, and the elements only decide how it is classified (a
+// packed structure that must go in memory, or whose SSE data does not add up
+// to its size).
+PyObject *ft_struct(PyObject *, PyObject *args, PyObject *kwargs) {
     return guard([&]() -> PyObject * {
+        static const char *names[] = {"elements", "size", "alignment", nullptr};
+        PyObject *arg;
+        Py_ssize_t size = 0, alignment = 0;
+        if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|nn:struct", const_cast<char **>(names), &arg,
+                                         &size, &alignment))
+            throw_if_error();
+        if (size < 0 || alignment < 0 || (size == 0) != (alignment == 0) ||
+            (alignment & (alignment - 1)) != 0 || alignment > USHRT_MAX)
+            raise(PyExc_ValueError, "struct(): size and alignment are given together, "
+                                    "size > 0 and alignment a power of 2");
         Ref seq = check_new(PySequence_Tuple(arg));
         Py_ssize_t n = PyTuple_GET_SIZE(seq.get());
         if (n == 0)
@@ -134,6 +150,10 @@ PyObject *ft_struct(PyObject *, PyObject *arg) {
         if (st != FFI_OK) {
             PyErr_Format(PyExc_RuntimeError, "ffi_get_struct_offsets failed: %s", ffi_status_name(st));
             throw_if_error();
+        }
+        if (size) {
+            data->type.size = static_cast<size_t>(size);
+            data->type.alignment = static_cast<unsigned short>(alignment);
         }
         Ref offsets = check_new(PyTuple_New(n));
         for (Py_ssize_t i = 0; i < n; i++)
@@ -176,8 +196,10 @@ PyObject *ft_repr(PyObject *o) {
 PyMethodDef ft_methods[] = {
     {"for_code", ft_for_code, METH_O | METH_STATIC,
      "for_code(code) -> the shared simple FFIType of a type code (including 'v')."},
-    {"struct", ft_struct, METH_O | METH_STATIC,
-     "struct(elements) -> a new FFI_TYPE_STRUCT of these FFITypes, in order."},
+    {"struct", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(ft_struct)),
+     METH_VARARGS | METH_KEYWORDS | METH_STATIC,
+     "struct(elements, size=0, alignment=0) -> a new FFI_TYPE_STRUCT of these FFITypes, in order;\n"
+     "with a size and alignment, libffi uses those instead of laying out the elements."},
     {nullptr, nullptr, 0, nullptr},
 };
 

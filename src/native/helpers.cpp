@@ -83,6 +83,13 @@ PyObject *h_take_object(PyObject *, PyObject *arg) {
     });
 }
 
+// sequence_length(obj): PySequence_Size, the length C code asks of a "sequence"
+// (a type with the sequence protocol's length: a dict has none).
+PyObject *h_sequence_length(PyObject *, PyObject *arg) {
+    Py_ssize_t n = PySequence_Size(arg);
+    return n < 0 ? nullptr : PyLong_FromSsize_t(n);
+}
+
 PyMethodDef helper_methods[] = {
     {"get_errno", h_get_errno, METH_NOARGS, "get_errno() -> the calling thread's private ctypes errno."},
     {"set_errno", h_set_errno, METH_O, "set_errno(value) -> set the private ctypes errno; return the old value."},
@@ -91,6 +98,8 @@ PyMethodDef helper_methods[] = {
     {"Py_INCREF", h_incref, METH_O, "Py_INCREF(obj) -> obj, with one more reference."},
     {"Py_DECREF", h_decref, METH_O, "Py_DECREF(obj) -> obj, with one reference less."},
     {"PyObj_FromPtr", h_from_ptr, METH_O, "PyObj_FromPtr(address) -> the object at address (new reference)."},
+    {"sequence_length", h_sequence_length, METH_O,
+     "sequence_length(obj) -> PySequence_Size(obj): TypeError for an object without a sequence length."},
     {"take_object", h_take_object, METH_O,
      "take_object(address) -> the PyObject* stored at address, stealing its reference."},
     {nullptr, nullptr, 0, nullptr},
@@ -115,6 +124,8 @@ int init_helpers(PyObject *module) {
         void *(*ms)(void *, int, size_t) = std::memset;
         if (add_address(module, "memmove_addr", fn_address(mm)) < 0 ||
             add_address(module, "memset_addr", fn_address(ms)) < 0 ||
+            add_address(module, "checked_memmove_addr", fn_address(&rawffi_memmove)) < 0 ||
+            add_address(module, "checked_memset_addr", fn_address(&rawffi_memset)) < 0 ||
             add_address(module, "string_at_addr", fn_address(&rawffi_string_at)) < 0 ||
             add_address(module, "wstring_at_addr", fn_address(&rawffi_wstring_at)) < 0 ||
             add_address(module, "cast_addr", fn_address(&rawffi_cast)) < 0)
@@ -128,6 +139,8 @@ int init_helpers(PyObject *module) {
 extern "C" PyObject *rawffi_string_at(const char *ptr, int size) {
     using namespace rawffi;
     return guard([&]() -> PyObject * {
+        // reading 0 bytes is no access: b'' for NULL too, as CPython
+        if (size == 0) return PyBytes_FromStringAndSize(nullptr, 0);
         if (!ptr) raise(PyExc_ValueError, "string_at: NULL pointer");
         Py_ssize_t n = size == -1 ? static_cast<Py_ssize_t>(std::strlen(ptr)) : size;
         if (n < 0) raise(PyExc_ValueError, "string_at: negative size");
@@ -138,6 +151,7 @@ extern "C" PyObject *rawffi_string_at(const char *ptr, int size) {
 extern "C" PyObject *rawffi_wstring_at(const wchar_t *ptr, int size) {
     using namespace rawffi;
     return guard([&]() -> PyObject * {
+        if (size == 0) return PyUnicode_New(0, 0);     // as string_at
         if (!ptr) raise(PyExc_ValueError, "wstring_at: NULL pointer");
         Py_ssize_t n = size == -1 ? static_cast<Py_ssize_t>(std::wcslen(ptr)) : size;
         if (n < 0) raise(PyExc_ValueError, "wstring_at: negative size");
@@ -154,4 +168,38 @@ extern "C" PyObject *rawffi_cast(void *ptr, PyObject *src, PyObject *ctype) {
         return PyObject_CallFunctionObjArgs(hook.get(), address.get(), src ? src : Py_None,
                                             ctype ? ctype : Py_None, nullptr);
     });
+}
+
+// memmove and memset for the stdlib's ctypes.memmove / ctypes.memset, which the
+// Python level rebinds to these through PYFUNCTYPE (the GIL held): a NULL address
+// with a size above 0 raises ValueError, where C's functions crash (and CPython
+// with them).  Large blocks are copied without the GIL, as a CFUNCTYPE call would.
+namespace {
+constexpr size_t kWithoutGilFrom = 64 * 1024;
+}
+
+extern "C" void *rawffi_memmove(void *dst, const void *src, size_t size) {
+    if (size == 0) return dst;
+    if (!dst || !src) {
+        PyErr_SetString(PyExc_ValueError, "memmove: NULL pointer");
+        return nullptr;
+    }
+    if (size < kWithoutGilFrom) return std::memmove(dst, src, size);
+    Py_BEGIN_ALLOW_THREADS
+    std::memmove(dst, src, size);
+    Py_END_ALLOW_THREADS
+    return dst;
+}
+
+extern "C" void *rawffi_memset(void *dst, int byte, size_t size) {
+    if (size == 0) return dst;
+    if (!dst) {
+        PyErr_SetString(PyExc_ValueError, "memset: NULL pointer");
+        return nullptr;
+    }
+    if (size < kWithoutGilFrom) return std::memset(dst, byte, size);
+    Py_BEGIN_ALLOW_THREADS
+    std::memset(dst, byte, size);
+    Py_END_ALLOW_THREADS
+    return dst;
 }

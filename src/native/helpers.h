@@ -34,4 +34,8 @@ extern "C" {
 PyObject *rawffi_string_at(const char *ptr, int size);
 PyObject *rawffi_wstring_at(const wchar_t *ptr, int size);
 PyObject *rawffi_cast(void *ptr, PyObject *src, PyObject *ctype);
+// checked_memmove_addr, checked_memset_addr: also called with the GIL held;
+// NULL with ValueError set for a NULL address and a size above 0.
+void *rawffi_memmove(void *dst, const void *src, size_t size);
+void *rawffi_memset(void *dst, int byte, size_t size);
 }

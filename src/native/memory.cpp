@@ -228,7 +228,19 @@ int set_ssize(PyObject *self, PyObject *value, void *) {
     });
 }
 
+// __class__: read as object's; an assignment is the Python level's (basics.py,
+// _set_class: object's own setter, then the checks ctypes memory needs).
+PyObject *get_class(PyObject *self, void *) { return Py_NewRef(reinterpret_cast<PyObject *>(Py_TYPE(self))); }
+int set_class(PyObject *self, PyObject *value, void *) {
+    return guard_int([&] {
+        if (!value) raise(PyExc_TypeError, "can't delete __class__ attribute");
+        call_fallback(Fallback::CDataClass, self, {value});
+        return 0;
+    });
+}
+
 PyGetSetDef cdata_getset[] = {
+    {"__class__", get_class, set_class, "the type of the object", nullptr},
     {"_b_base_", get_base, nullptr, "the object this is a view into, or None", nullptr},
     {"_b_needsfree_", get_needsfree, nullptr, "1 if the memory block is owned", nullptr},
     {"_objects", get_objects, nullptr, "the keep-alive slot (read-only)", nullptr},

@@ -42,7 +42,56 @@ def install():
                     "pyctypes.install() called after 'ctypes' was imported on CPython's _ctypes; "
                     "call it before anything imports ctypes (or use 'python -m pyctypes run')")
             sys.modules["_ctypes"] = ours
+            loaded = sys.modules.get("ctypes")
+            if loaded is not None:
+                _adjust(loaded)
+            elif not any(isinstance(f, _StdlibCtypesFinder) for f in sys.meta_path):
+                sys.meta_path.insert(0, _StdlibCtypesFinder())
         os.environ[INSTALL_ENV_VAR] = "1"
+
+
+def _adjust(ctypes_module):
+    """pyctypes' adjustments of a stdlib ctypes package loaded on pyctypes, once."""
+    if not ctypes_module.__dict__.get("_pyctypes_adjusted_"):
+        from ._ctypes.helpers import adjust_stdlib
+        adjust_stdlib(ctypes_module)
+        ctypes_module._pyctypes_adjusted_ = True
+
+
+class _StdlibCtypesFinder:
+    """Finds the stdlib `ctypes` package as the path finder does, and adjusts it
+    (_adjust) right after it has run, when it ran on pyctypes' `_ctypes`."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "ctypes":
+            return None
+        from importlib.machinery import PathFinder
+        spec = PathFinder.find_spec(fullname, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _AdjustingLoader(spec.loader)
+        return spec
+
+    def invalidate_caches(self):
+        pass
+
+
+class _AdjustingLoader:
+    """A loader that runs its inner loader, then _adjust (everything else is the
+    inner loader's)."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def create_module(self, spec):
+        return self._inner.create_module(spec)
+
+    def exec_module(self, module):
+        self._inner.exec_module(module)
+        if installed():
+            _adjust(module)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
 
 
 def _is_stdlib_ctypes_name(name):
@@ -85,6 +134,7 @@ def _load_side_by_side():
             sys.modules["_ctypes"] = ours
             for name in _STDLIB_MODULES:
                 __import__(name)
+            _adjust(sys.modules["ctypes"])
             fresh = {n: m for n, m in sys.modules.items()
                      if _is_stdlib_ctypes_name(n) and n != "_ctypes"}
         finally:

@@ -160,13 +160,16 @@ class FFIType:
     def for_code(code: str) -> "FFIType":
         """The simple ffi_type of a type code (including 'v' void); shared."""
     @staticmethod
-    def struct(elements: Sequence["FFIType"]) -> "FFIType":
+    def struct(elements: Sequence["FFIType"], size: int = 0, alignment: int = 0) -> "FFIType":
         """A new FFI_TYPE_STRUCT of these elements (in order; libffi lays them
         out with natural alignment).  Keeps the elements alive; owned and freed
         with this object.  Unions and packed layouts are expressed by the
         Python level as an equivalent element list.  ValueError for an empty
         list (libffi cannot describe empty structs), TypeError for a void or
-        non-FFIType element."""
+        non-FFIType element.  With ``size`` and ``alignment`` (given together;
+        alignment a power of 2) the type has that size and alignment instead
+        of its elements' layout (libffi lays out only structs of size 0): the
+        elements then only decide how libffi classifies it."""
 
 # ---------------------------------------------------------------- call
 CALL_RELEASE_GIL: int   # release the GIL around the foreign call
@@ -477,6 +480,10 @@ def set_errno(value: int) -> int:
     """Set ctypes' private (thread-local) errno; return the old value."""
 memmove_addr: int      # address of C memmove
 memset_addr: int       # address of C memset
+checked_memmove_addr: int  # void *memmove(dst, src, size), called with the GIL held: ValueError for NULL, size > 0
+checked_memset_addr: int   # void *memset(dst, byte, size), likewise
+def sequence_length(obj: Any) -> int:
+    """PySequence_Size(obj): TypeError for an object without a sequence length (a dict)."""
 string_at_addr: int    # PyObject *string_at(const char *p, int size): bytes; size -1 = strlen
 wstring_at_addr: int   # PyObject *wstring_at(const wchar_t *p, int size): str; size -1 = wcslen
 cast_addr: int         # PyObject *cast(void *p, PyObject *src, PyObject *ctype): calls the cast hook

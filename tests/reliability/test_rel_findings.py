@@ -192,8 +192,16 @@ def test_f8_bitfield_store_of_another_instance_message(field, value):
 
 def test_d1_string_at_null_raises():
     for func in (P.string_at, P.wstring_at):
-        for size in (-1, 0, 5):
+        for size in (-1, 5):
             assert outcome(lambda: func(0, size))[:2] == ("raise", "ValueError")
+    # reading no bytes is no access: b'' / '', as CPython (issue 18)
+    assert (P.string_at(0, 0), P.wstring_at(None, 0)) == (C.string_at(0, 0), C.wstring_at(None, 0))
+
+
+def test_d6_memset_memmove_null_raise():
+    for call in (lambda: P.memset(None, 0, 4), lambda: P.memmove(0, b"ab", 2),
+                 lambda: P.memmove(P.create_string_buffer(2), None, 2)):
+        assert outcome(call)[:2] == ("raise", "ValueError")
 
 
 @pytest.mark.parametrize("item", ["c_char", "c_wchar", "c_int"])

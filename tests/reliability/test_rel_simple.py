@@ -102,6 +102,10 @@ def test_from_param(name, spec):
 def test_byte_order_variants(name, order, spec):
     def op(ct):
         cls = getattr(getattr(ct, name), order, None)
+        if cls is None and name == "c_bool":
+            # c_bool is its own other-endian type on pyctypes (one byte has no
+            # byte order; README's deliberate differences), as c_char on both
+            cls = ct.c_bool
         if cls is None:
             return None
         return observe(cls(build(spec, ct)), ct, spec)

@@ -294,7 +294,9 @@ class Array(_CData, *native_bases("ArrayBase"), metaclass=PyCArrayType):
         elif isinstance(index, slice):
             span = range(len(self))[index]
             try:
-                size = len(value)
+                # PySequence_Length, as CPython: a mapping (a dict) has no
+                # sequence length, whatever len() says
+                size = raw.sequence_length(value)
             except Exception:       # CPython replaces the error of PySequence_Length
                 size = -1
             if size != len(span):

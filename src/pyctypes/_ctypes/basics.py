@@ -128,13 +128,21 @@ def update_native_plan(tp, info):
 
 
 def pep3118_itemsize(tp, info):
-    """Item size of the buffer export: the innermost element of an array type."""
-    while info.shape and info.proto is not None and stginfo(info.proto) is not None:
-        tp = info.proto
-        info = stginfo(tp)
-        if not info.shape:
-            break
-    return info.size
+    """Item size of the buffer export: the innermost element of an array type.
+    An array of arrays takes its item's (already computed), so that deriving
+    array types from array types costs the same at every depth."""
+    proto = info.proto
+    if not info.shape or proto is None:
+        return info.size
+    item_info = stginfo(proto)
+    if item_info is None:
+        return info.size
+    if not item_info.shape:
+        return item_info.size
+    exported = proto.__dict__.get("_rawffi_pep3118_")
+    if exported is not None and proto.__dict__.get("_stginfo_") is item_info:
+        return exported[1]
+    return pep3118_itemsize(proto, item_info)
 
 
 _HEAPTYPE = 1 << 9
@@ -326,6 +334,60 @@ class _CData(raw.CData):
 
 
 _CData.__module__ = "_ctypes"
+
+
+# ---------------------------------------------------------------- __class__ assignment
+
+_object_set_class = object.__dict__["__class__"].__set__
+
+
+def _set_class(obj, new):
+    """``obj.__class__ = new`` (the native base's __class__ setter calls this).
+
+    CPython (3.11 to 3.14) accepts any type whose instances have the same
+    object layout: a 4-byte instance may become a 72-byte structure, whose
+    fields then read and write past the memory block.  pyctypes refuses,
+    after object's own checks (their messages first), a type that needs more
+    memory than the object has, and one that would read Python object
+    references (py_object) where the object's type keeps none: memory safety,
+    a deliberate difference (README)."""
+    old = type(obj)
+    _object_set_class(obj, new)
+    try:
+        info = stginfo(new)
+        if info is not None and info.size > obj._b_size_:
+            raise TypeError("__class__ assignment: '%s' needs %d bytes, the '%s' object has %d"
+                            % (new.__name__, info.size, old.__name__, obj._b_size_))
+        if not _object_offsets(new) <= _object_offsets(old):
+            raise TypeError("__class__ assignment: '%s' would read Python object references "
+                            "(py_object) where '%s' keeps none" % (new.__name__, old.__name__))
+    except BaseException:
+        _object_set_class(obj, old)
+        raise
+
+
+def _object_offsets(tp, base=0):
+    """The offsets of the py_object values a type's memory holds."""
+    info = stginfo(tp)
+    if info is None:
+        return frozenset()
+    if info.code is not None:
+        return frozenset((base,)) if info.code == "O" else frozenset()
+    found = set()
+    if info.fields is not None:
+        for field in info.fields:
+            if field._bits is None:
+                found |= _object_offsets(field._proto, base + field._offset)
+    elif info.shape and isinstance(info.proto, type):
+        item = _object_offsets(info.proto)
+        if item:
+            size = stginfo(info.proto).size
+            for i in range(info.length):
+                found |= {base + i * size + offset for offset in item}
+    return frozenset(found)
+
+
+raw.set_fallback(raw.CData, "__class__", _set_class)
 
 
 def _unpickle(typ, state):

@@ -201,6 +201,33 @@ def classify(scalars, size):
     return classes
 
 
+def ffi_struct(size, align, scalars, for_code, struct):
+    """The libffi struct type passing a structure or union of ``size`` and
+    ``align`` by value as GCC does (x86-64 SysV); arguments as ffi_elements.
+
+    A type of <= 16 bytes that libffi's natural layout of scalars cannot
+    describe gets its real size and alignment set on the ffi type (libffi then
+    does not lay it out):
+    - MEMORY (a misaligned packed member, a long double sharing an eightbyte):
+      the only element is a 40-byte struct, which libffi classifies MEMORY
+      (more than 32 bytes), and with it the whole type (ABI 3.2.3: a type with
+      a MEMORY part is passed in memory); CPython 3.11 passes these in
+      registers, wrongly;
+    - SSE data of a packed type whose float/double elements do not add up to
+      its size: one run of elements per eightbyte, of the eightbyte's class."""
+    if 0 < size <= 16:
+        classes = classify(scalars(), size)
+        if classes is None:
+            memory = struct([for_code("Q")] * 5)
+            return struct([memory], size=size, alignment=align)
+        codes, exact = small_element_codes(classes, size)
+        if not exact:
+            codes = _sized_eightbyte_codes(classes, size)
+            return struct([for_code(code) for code in codes], size=size, alignment=align)
+        return struct([for_code(code) for code in codes])
+    return struct(ffi_elements(size, align, scalars, for_code, struct))
+
+
 def ffi_elements(size, align, scalars, for_code, struct):
     """An element list for a libffi struct type that has exactly ``size`` and
     makes libffi classify the type as GCC does: for <= 16 bytes one run of
@@ -227,10 +254,11 @@ def ffi_elements(size, align, scalars, for_code, struct):
 def small_element_codes(classes, size):
     """(element codes, exact) for a type of ``size`` <= 16 bytes whose
     eightbytes have these classes (None: MEMORY).  ``exact`` is False where
-    libffi will not pass the type as GCC does: MEMORY (a misaligned packed
-    field, a long double sharing an eightbyte) cannot be told to libffi for a
-    small struct, and SSE data of a packed struct whose size no float/double
-    list adds up to goes as integers.  CPython 3.11 gets these wrong too."""
+    libffi, laying the elements out itself, would not pass the type as GCC
+    does: MEMORY (a misaligned packed field, a long double sharing an
+    eightbyte), and SSE data of a packed struct whose size no float/double
+    list adds up to.  ffi_struct then gives libffi the size (CPython 3.11
+    passes these wrong)."""
     exact = classes is not None
     if classes is None:
         classes = [CLASS_INTEGER] * ((size + 7) // 8)
@@ -260,6 +288,23 @@ def _eightbyte_codes(classes, size, piece):
             codes.append(_INT_CODE[step])
             length -= step
         i += 1
+    return codes
+
+
+def _sized_eightbyte_codes(classes, size):
+    """Element codes for the eightbytes of a type whose size libffi is given:
+    the last eightbyte's elements may pass the end (libffi copies ``size``
+    bytes), so an SSE eightbyte is all floats, whatever its length."""
+    codes = []
+    for i, cls in enumerate(classes):
+        length = min(8, size - i * 8)
+        if cls == CLASS_SSE:
+            codes += ["d"] if length == 8 else ["f"] * ((length + 3) // 4)
+            continue
+        while length:
+            step = max(n for n in (8, 4, 2, 1) if n <= length)
+            codes.append(_INT_CODE[step])
+            length -= step
     return codes
 
 

@@ -12,6 +12,9 @@ target under key "1" and what the target keeps under key "0".  ``contents``
 and items are views whose ``_b_base_`` is the pointer itself.
 """
 
+import weakref
+from collections.abc import MutableMapping
+
 from ._native import PURE, bind_native, native_bases, raw
 from . import basics, params
 from .basics import (StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_param_rule, kind_of,
@@ -268,18 +271,95 @@ PyCPointerType.__module__ = "_ctypes"
 
 # ---------------------------------------------------------------- POINTER and pointer
 
-# target type -> pointer type; id(pointer type) -> incomplete pointer type made
-# by POINTER("name"); stdlib ctypes adds None -> c_void_p and its own entries.
-_pointer_type_cache = {}
+class _PointerTypeCache(MutableMapping):
+    """CPython 3.11's ``_pointer_type_cache`` (target type -> pointer type;
+    id(pointer type) -> the incomplete pointer type POINTER("name") made; the
+    stdlib adds None -> c_void_p), without keeping the target types alive.
+
+    3.11's dict keeps every type given to POINTER alive for good.  Here, as in
+    CPython 3.14 (``__pointer_type__``), the pointer type to T is kept on T
+    itself, so T and its pointer type are collected together; keys that cannot
+    hold it (None, ints, static types) stay in a plain dict.  A deliberate
+    difference from 3.11 (README)."""
+
+    _ATTR = "_rawffi_pointer_type_"
+
+    def __init__(self):
+        self._types = weakref.WeakSet()    # the types holding an entry
+        self._others = {}
+
+    def _on_type(self, key):
+        return isinstance(key, type) and key.__flags__ & _HEAPTYPE
+
+    def __getitem__(self, key):
+        if self._on_type(key):
+            try:
+                return key.__dict__[self._ATTR]
+            except KeyError:
+                raise KeyError(key) from None
+        return self._others[key]
+
+    def __setitem__(self, key, value):
+        if self._on_type(key):
+            type.__setattr__(key, self._ATTR, value)
+            self._types.add(key)
+        else:
+            self._others[key] = value
+
+    def __delitem__(self, key):
+        if self._on_type(key):
+            if self._ATTR not in key.__dict__:
+                raise KeyError(key)
+            type.__delattr__(key, self._ATTR)
+            self._types.discard(key)
+        else:
+            del self._others[key]
+
+    def __iter__(self):
+        yield from [t for t in self._types if self._ATTR in t.__dict__]
+        yield from list(self._others)
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+    def clear(self):
+        for t in list(self._types):
+            if self._ATTR in t.__dict__:
+                type.__delattr__(t, self._ATTR)
+        self._types.clear()
+        self._others.clear()
+
+    def __repr__(self):
+        return "{%s}" % ", ".join("%r: %r" % item for item in self.items())
+
+
+_HEAPTYPE = 1 << 9      # Py_TPFLAGS_HEAPTYPE: a type whose dict may be given an attribute
+_pointer_type_cache = _PointerTypeCache()
+_others = _pointer_type_cache._others
+_ATTR = _PointerTypeCache._ATTR
+
+
+def _cached_pointer_type(key, _attr=_PointerTypeCache._ATTR):
+    """_pointer_type_cache.get(key), without the mapping's method calls (POINTER
+    and pointer() ask on every call): the attribute through the type attribute
+    cache, not taken from a base class."""
+    found = getattr(key, _attr, None)
+    if found is None:
+        return _others.get(key)
+    if getattr(found, "_type_", None) is key or key.__dict__.get(_attr) is found:
+        return found
+    return None
 
 
 def POINTER(cls):
     """The pointer type to cls, made once and cached.  POINTER("name") makes an
     incomplete pointer type to be completed by SetPointerType."""
-    try:
-        return _pointer_type_cache[cls]
-    except KeyError:
-        pass
+    found = getattr(cls, _ATTR, None)       # _cached_pointer_type, inline
+    if found is not None and getattr(found, "_type_", None) is cls:
+        return found
+    found = _cached_pointer_type(cls)
+    if found is not None:
+        return found
     if type(cls) is str:
         # CPython 3.11 formats the name from cls as a UTF-8 C string: it must
         # encode, and it ends at the first NUL
@@ -298,7 +378,7 @@ def POINTER(cls):
 
 def pointer(obj):
     """A new pointer instance pointing to obj."""
-    typ = _pointer_type_cache.get(type(obj))
+    typ = _cached_pointer_type(type(obj))
     if typ is None:
         typ = POINTER(type(obj))
     return typ(obj)

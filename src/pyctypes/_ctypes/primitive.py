@@ -288,6 +288,12 @@ class PyCSimpleType(_CDataMeta):
             # namespace CPython's create_other_endian_type would use.
             type.__setattr__(cls, "__ctype_le__", cls)
             type.__setattr__(cls, "__ctype_be__", _SwappedTwin(cls, name, bases, namespace))
+        elif mcls is PyCSimpleType and code == "?":
+            # one byte has no byte order: c_bool may be a field of a
+            # Big/LittleEndianStructure, as c_char and c_byte (CPython 3.11-3.13
+            # refuse it)
+            type.__setattr__(cls, "__ctype_le__", cls)
+            type.__setattr__(cls, "__ctype_be__", cls)
         return cls
 
     from_param = params.from_param_of(_simple_param_rule)

@@ -286,9 +286,9 @@ class _StructStgInfo(StgInfo):
             if not self.size:
                 # libffi cannot describe an empty struct (CPython's call fails so)
                 raise RuntimeError("ffi_prep_cif failed")
-            ffi_type = raw.FFIType.struct(_layout().ffi_elements(
+            ffi_type = _layout().ffi_struct(
                 self.size, self.align, lambda: list(_scalars(self, 0)),
-                raw.FFIType.for_code, raw.FFIType.struct))
+                raw.FFIType.for_code, raw.FFIType.struct)
             _ffi_type_slot.__set__(self, ffi_type)
         return ffi_type
 
@@ -404,6 +404,8 @@ def _update_stginfo(cls, fields, is_struct):
         raise TypeError("'_fields_' must be a sequence of pairs") from None
     info = own_stginfo(cls)
     if info is None:
+        # _fields_ set by __init_subclass__, before the metaclass's __new__ gave
+        # the class its plan: CPython (3.11 to 3.14, test_gh99275) refuses so
         raise TypeError("ctypes state is not initialized")
     if info.flags & DICTFLAG_FINAL:
         raise AttributeError("_fields_ is final")
@@ -432,7 +434,6 @@ def _update_stginfo(cls, fields, is_struct):
         if finfo.flags & (TYPEFLAG_ISPOINTER | TYPEFLAG_HASPOINTER):
             info.flags |= TYPEFLAG_HASPOINTER
         info.flags |= finfo.flags & (TYPEFLAG_HASUNION | TYPEFLAG_HASBITFIELD)
-        finfo.flags |= DICTFLAG_FINAL          # a field's type is final
         if bits is not None:
             info.flags |= TYPEFLAG_HASBITFIELD
             if finfo.kind != "simple" or finfo.code not in _BITFIELD_CODES:
@@ -440,6 +441,8 @@ def _update_stginfo(cls, fields, is_struct):
             if not 0 < bits <= finfo.size * 8:
                 raise ValueError("number of bits invalid for bit field")
         parsed.append((name, tp, finfo, bits))
+    for _, _, finfo, _ in parsed:
+        finfo.flags |= DICTFLAG_FINAL          # a field's type is final
 
     result = _layout().layout_fields(
         [(finfo.size, finfo.align, bits) for _, _, finfo, bits in parsed], is_struct,
@@ -535,9 +538,7 @@ class _StructUnionType(_CDataMeta):
         if "_abstract_" in cls.__dict__:
             return cls
         is_struct = not isinstance(cls, UnionType)
-        info = _StructStgInfo(size=0, align=0, format="B",
-                              flags=0 if is_struct else TYPEFLAG_HASUNION,
-                              kind="struct" if is_struct else "union")
+        info = _fresh_stginfo(is_struct)
         if "_fields_" in cls.__dict__:
             # Setting _fields_ installs the whole plan; until then only the
             # StgInfo is needed.  Through the metaclass, so that a subclass
@@ -556,9 +557,19 @@ class _StructUnionType(_CDataMeta):
         return cls
 
     def __setattr__(cls, name, value):
-        type.__setattr__(cls, name, value)
-        if name == "_fields_":
+        if name != "_fields_":
+            type.__setattr__(cls, name, value)
+            return
+        # a refused _fields_ changes nothing (CPython 3.11 keeps it in the
+        # class's __dict__; 3.14 does not): the class is laid out first, and
+        # put back as it was if that fails
+        before = _ClassState(cls)
+        try:
             _update_stginfo(cls, value, not isinstance(cls, UnionType))
+        except BaseException:
+            before.restore()
+            raise
+        type.__setattr__(cls, name, value)
 
     def __delattr__(cls, name):
         type.__delattr__(cls, name)
@@ -582,6 +593,42 @@ class _StructUnionType(_CDataMeta):
         return super().in_dll(dll, name)
 
 
+def _fresh_stginfo(is_struct):
+    """The plan of a structure or union type before its _fields_ are set."""
+    return _StructStgInfo(size=0, align=0, format="B",
+                          flags=0 if is_struct else TYPEFLAG_HASUNION,
+                          kind="struct" if is_struct else "union")
+
+
+class _ClassState:
+    """What setting _fields_ changes in a class (its own dict, its StgInfo's
+    slots), to put back when the assignment is refused."""
+
+    def __init__(self, cls):
+        self.cls = cls
+        self.namespace = dict(cls.__dict__)
+        self.info = own_stginfo(cls)
+        self.slots = (None if self.info is None else
+                      [(slot, slot.__get__(self.info)) for slot in _STGINFO_SLOTS])
+
+    def restore(self):
+        cls = self.cls
+        for name in [n for n in cls.__dict__ if n not in self.namespace]:
+            type.__delattr__(cls, name)
+        for name, value in self.namespace.items():
+            if cls.__dict__.get(name, self) is not value and name not in ("__dict__", "__weakref__"):
+                type.__setattr__(cls, name, value)
+        if self.info is not None:
+            for slot, value in self.slots:
+                slot.__set__(self.info, value)
+            plan = cls.__dict__.get("_rawffi_plan_")
+            if plan is not None and plan.retired:
+                update_native_plan(cls, self.info)    # its plan was replaced
+
+
+_STGINFO_SLOTS = [StgInfo.__dict__[name] for name in StgInfo.__slots__]
+
+
 def _finalize(cls):
     """The type becomes final (its first instance, or its use as a field type or
     base, set the flag); a native plan made before that is renewed, since a final
@@ -603,12 +650,27 @@ class PyCStructType(_StructUnionType):
     __delattr__ = _StructUnionType.__delattr__
 
 
+class _SameInBothByteOrders:
+    """``U.__ctype_be__`` / ``U.__ctype_le__`` of a union U: U itself.  The
+    stdlib's ctypes._endian swaps a field's type through these attributes, and
+    3.11's refuses a union field ("This type does not support other endian"),
+    as 3.11's refuses every union; CPython 3.12+ accepts a union as it is (its
+    members carry their byte order), as a structure.  Not a data descriptor: a
+    class's own attribute wins."""
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            raise AttributeError("__ctype_be__")
+        return obj
+
+
 class UnionType(_StructUnionType):
     """metatype for the CData Objects"""
 
     __new__ = _StructUnionType.__new__
     __setattr__ = _StructUnionType.__setattr__
     __delattr__ = _StructUnionType.__delattr__
+    __ctype_be__ = __ctype_le__ = _SameInBothByteOrders()
 
 
 # ---------------------------------------------------------------- instances
