@@ -139,8 +139,11 @@ def test_pointer_site_notices_set_pointer_type(libs):
     lambda v: raw.ArgDecision((raw.Pass.MEMORY, P.c_int(), raw.FFIType.for_code("v"), True)),
     lambda v: raw.ArgDecision((raw.Pass.ADDRESS, 1234, None, True)),
     lambda v: raw.ArgDecision((raw.Pass.CARG, v, None, True)),
+    lambda v: raw.ArgDecision((raw.Pass.STORE, v, "i", True, 5)),
+    lambda v: raw.ArgDecision((raw.Pass.INT, v, None, True, P.c_int.from_param(1))),
 ], ids=["not-a-record", "tuple", "unknown-action", "bad-code", "no-code", "int-of-str",
-        "memory-of-int", "memory-too-small", "memory-void", "address-of-int", "carg-of-int"])
+        "memory-of-int", "memory-too-small", "memory-void", "address-of-int", "carg-of-int",
+        "converted-not-carg", "converted-not-store"])
 def test_malformed_decisions_are_refused(libs, decision):
     """A rule that answers nonsense gets a TypeError at the call, never a crash."""
     address = P.cast(libs[P].ret_int, P.c_void_p).value

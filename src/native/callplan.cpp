@@ -215,8 +215,14 @@ void decide_arg(Frame &f, Py_ssize_t i, ArgSite &site, PyObject *v);
     Ref rule = Ref::borrow(site.rule);      // owned across the call: the rule may drop the plan's
     Ref record = check_new(PyObject_Vectorcall(rule.get(), argv, 2, nullptr));
     Decision d = read_decision(record.get());
-    if (!execute(f, i, d.action, d.obj)) [[unlikely]]
+    if (d.converted) {
+        // stored once already (the rule's store may have run the value's own
+        // __index__ or __float__): passed as it is, not stored again
+        f.memory(i, as_carg(d.converted)->value.bytes, as_carg(d.converted)->ffi);
+        f.keep(Ref::borrow(d.converted));
+    } else if (!execute(f, i, d.action, d.obj)) [[unlikely]] {
         raise(PyExc_TypeError, "the argument rule decided a store its type code refuses");
+    }
     if (d.obj != v) f.keep(Ref::borrow(d.obj));
     else if (d.cacheable) site.cache.remember(v, d);
 }

@@ -20,14 +20,15 @@ PyStructSequence_Field decision_fields[] = {
     {"obj", "the object the action applies to"},
     {"detail", "Store: the type code; Memory: the FFIType; else None"},
     {"cacheable", "true if the action holds for every value of obj's exact type"},
+    {"converted", "None, or a CArgObject holding obj already stored (passed this time instead)"},
     {nullptr, nullptr},
 };
 
 PyStructSequence_Desc decision_desc = {
     "pyctypes._rawffi.ArgDecision",
-    "ArgDecision((how, obj, detail, cacheable)): how one call argument is passed, as the "
-    "Python level decided it.",
-    decision_fields, 4,
+    "ArgDecision((how, obj, detail, cacheable[, converted])): how one call argument is "
+    "passed, as the Python level decided it.",
+    decision_fields, 4,     // `converted` may be left out (None)
 };
 
 [[noreturn, gnu::cold]] void malformed(const char *what) {
@@ -73,7 +74,11 @@ Decision read_decision(PyObject *record) {
     }
     int truth = PyObject_IsTrue(PyStructSequence_GET_ITEM(record, 3));
     if (truth < 0) throw PyErrorSet{};
-    Decision d{{static_cast<Pass>(n), StoreKind::Row, nullptr, nullptr}, obj, nullptr, truth != 0};
+    PyObject *converted = PyStructSequence_GET_ITEM(record, 4);
+    Decision d{{static_cast<Pass>(n), StoreKind::Row, nullptr, nullptr}, obj, nullptr, truth != 0,
+               converted == Py_None ? nullptr : converted};
+    if (d.converted && (d.action.pass != Pass::Store || !is_carg(d.converted)))
+        malformed("only a Store may come converted, in a CArgObject");
     switch (d.action.pass) {
     case Pass::Null:
         break;

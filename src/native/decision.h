@@ -46,6 +46,8 @@ struct Decision {
     PyObject *obj;
     PyObject *ffitype;               // borrowed: the FFIType behind action.ffi
     bool cacheable;
+    PyObject *converted;             // borrowed or NULL: a CArgObject holding obj stored
+                                     // already (the rule tried the store): passed this time
 };
 
 // Read a raw.ArgDecision; TypeError/ValueError (thrown as PyErrorSet) for a

@@ -95,7 +95,7 @@ def decide(param, index):
     """The ArgDecision of a from_param rule's Param."""
     if param.how is AS_IS:
         return conv_param(param.obj, index, param.cacheable)
-    return ArgDecision((param.how, param.obj, param.detail, param.cacheable))
+    return ArgDecision((param.how, param.obj, param.detail, param.cacheable, param.converted))
 
 
 # ---------------------------------------------------------------- argument errors
@@ -159,7 +159,9 @@ def _cell(code, value):
 def perform(decision):
     """(ffi type, address of the value, keep-alive) of an ArgDecision: what the
     native call path does for it, in Python."""
-    how, obj, detail, _ = decision
+    how, obj, detail = decision[:3]
+    if decision.converted is not None:        # stored by the rule already
+        return decision.converted._ffi_type, decision.converted._address, decision.converted
     if how == Pass.MEMORY:
         return detail, obj._b_address_, obj
     if how == Pass.CARG:

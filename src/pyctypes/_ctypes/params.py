@@ -38,16 +38,19 @@ class Param:
     detail     STORE: the type code; MEMORY: the FFIType
     tag        the tag of the CArgObject from_param returns (STORE, MEMORY)
     cacheable  the decision depends only on the value's exact type
+    converted  STORE: None, or the CArgObject the rule already stored obj in
+               (a store runs the value's own __index__/__float__: once)
     """
 
-    __slots__ = ("how", "obj", "detail", "tag", "cacheable")
+    __slots__ = ("how", "obj", "detail", "tag", "cacheable", "converted")
 
-    def __init__(self, how, obj, detail=None, tag=None, cacheable=True):
+    def __init__(self, how, obj, detail=None, tag=None, cacheable=True, converted=None):
         self.how = how
         self.obj = obj
         self.detail = detail
         self.tag = tag
         self.cacheable = cacheable
+        self.converted = converted
 
     def __repr__(self):
         return "Param(%s, %r, %r)" % (getattr(self.how, "name", self.how), self.obj, self.detail)
@@ -57,9 +60,10 @@ def null():
     return Param(Pass.NULL, None)
 
 
-def store(code, value, tag=None, cacheable=True):
-    """Store value by the row of type code `code` (the setfunc's checks passed)."""
-    return Param(Pass.STORE, value, code, tag or code, cacheable)
+def store(code, value, tag=None, cacheable=True, converted=None):
+    """Store value by the row of type code `code` (the setfunc's checks passed);
+    converted: the CArgObject holding it stored already, if the rule stored it."""
+    return Param(Pass.STORE, value, code, tag or code, cacheable, converted)
 
 
 def as_is(value, cacheable=True):
@@ -99,6 +103,8 @@ def materialize(param):
     if how == Pass.ADDRESS:
         return raw.byref(param.obj)
     if how == Pass.STORE:
+        if param.converted is not None:
+            return param.converted
         code = param.detail
         arg = raw.CArgObject(param.tag, raw.FFIType.for_code(code), None)
         arg._obj = raw.store(code, arg._address, param.obj)

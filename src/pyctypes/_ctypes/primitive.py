@@ -9,7 +9,7 @@ function results and callback arguments all read and write through them.
 
 from ._native import PURE, bind_native, native_bases, raw
 from . import params
-from .basics import (TYPEFLAG_ISPOINTER, CArgObject, StgInfo, _ArgBuffer, _CData, _CDataMeta,
+from .basics import (TYPEFLAG_ISPOINTER, CArgObject, StgInfo, _CData, _CDataMeta,
                      is_cdata, is_simple_subclass, keep_ref, set_stginfo, stginfo)
 
 # Every code CPython's PyCSimpleType accepts; 'X' (BSTR) is Windows-only and
@@ -128,15 +128,17 @@ def _ffi_code(code):
 _MISSING = object()
 
 
-def _setter_accepts(code, value):
-    """True if the code's setter takes value (CPython tries it into the
-    CArgObject it would return, and clears whatever error it raised: an
-    exception from the value's own __index__ or __float__ included)."""
+def _stored(code, value):
+    """The CArgObject holding value stored by the code's setter, as CPython's
+    from_param makes it; None if the setter refuses (CPython clears whatever
+    error it raised: an exception from the value's own __index__ or __float__
+    included)."""
+    arg = CArgObject(code, raw.FFIType.for_code(_ffi_code(code)), None)
     try:
-        setfunc_for(code)(_ArgBuffer()._b_address_, value)
+        arg._obj = setfunc_for(code)(arg._address, value)
     except Exception:
-        return False
-    return True
+        return None
+    return arg
 
 
 def _simple_param_rule(cls, value):
@@ -148,10 +150,11 @@ def _simple_param_rule(cls, value):
     if info is None:
         raise TypeError("abstract class")
     code = info.code
-    if _setter_accepts(code, value):
-        if code == "v":     # VARIANT_BOOL: the short the setter stores, from the value's truth
-            return params.store("h", -1 if value else 0, tag="v", cacheable=False)
-        return params.store(code, value)
+    arg = _stored(code, value)
+    if arg is not None:
+        if code == "v":     # VARIANT_BOOL: the short the setter stored from the value's truth
+            return params.carg(arg, cacheable=False)
+        return params.store(code, value, converted=arg)
     as_parameter = getattr(value, "_as_parameter_", _MISSING)
     if as_parameter is _MISSING:
         raise TypeError("wrong type")
