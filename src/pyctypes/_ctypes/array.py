@@ -19,7 +19,7 @@ import sys
 import types
 import weakref
 
-from ._native import PURE, bind_native, native_bases, raw
+from ._native import native_bases, raw
 from . import basics
 from .basics import (StgInfo, _CData, _CDataMeta, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
                      TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, cdata_set, is_cdata, keep_ref,
@@ -310,11 +310,6 @@ class Array(_CData, *native_bases("ArrayBase"), metaclass=PyCArrayType):
         raise TypeError("Array does not support item deletion")
 
 
-if not PURE:
-    # int indices, __init__ and iteration run natively from the type's plan
-    bind_native(Array, raw.ArrayBase, "__init__", "__getitem__", "__setitem__", "__delitem__",
-                "__iter__")
-
 Array.__module__ = "_ctypes"
 PyCArrayType.__module__ = "_ctypes"
 
@@ -324,8 +319,6 @@ PyCArrayType.__module__ = "_ctypes"
 # (itemtype, length) -> weak reference to the array type (CPython keeps weak
 # proxies in its cache, so unused array types can go away)
 _array_cache = {}
-if not PURE:
-    raw.set_array_cache(_array_cache)      # read by the native T * n
 
 
 def array_type(itemtype, length):

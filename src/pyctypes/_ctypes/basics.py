@@ -22,7 +22,7 @@ made by update_native_plan below from the StgInfo).
 import operator
 import sys
 
-from ._native import PURE, bind_native, native_bases, raw
+from ._native import PURE, native_bases, raw
 from . import params
 
 # Flags of a type's plan, as CPython's StgDict flags.
@@ -497,9 +497,6 @@ def _check_buffer_room(info, mv, offset):
 
 
 
-if not PURE:
-    # T * n finds an array type already made without running Python code
-    bind_native(_CDataMeta, raw.CDataType, "__mul__", "__rmul__")
 
 def _instantiable_info(cls):
     info = stginfo(cls)

@@ -15,13 +15,14 @@ Under PURE nothing here runs: ``basics.planner`` stays None and the Python
 level executes its plans itself.
 """
 
-from ._native import raw
+from ._native import bind_native, raw
 from . import basics
-from .basics import DICTFLAG_FINAL, is_simple_subclass, stginfo
+from .array import Array, _array_cache
+from .basics import DICTFLAG_FINAL, _CDataMeta, is_simple_subclass, stginfo
 from .conversion import NULL_RESTYPE, decide_extra_argument, ffi_type_of, is_swapped, refuse_call
-from .pointer import PyCPointerType, _Pointer
+from .pointer import PyCPointerType, _Pointer, _check_instantiable
 from .primitive import _SimpleCData
-from .structure import Structure, Union
+from .structure import CField, Structure, Union
 
 ResultKind = raw.ResultKind
 ArgKind = raw.ClosureArgKind
@@ -108,6 +109,16 @@ class NativePlanner:
                             _result_plan(plan, restype), plan.rtype, plan.cif, plan.flags,
                             plan.extra_args)
 
+    def function_type_made(self, cls):
+        """Calls of cls's instances run natively (vectorcall), unless cls has
+        its own __call__."""
+        raw.enable_vectorcall(cls)
+
+    def field_made(self, field, proto, offset, size, index):
+        """An ordinary field: its native __get__/__set__ read and write through
+        proto's plan."""
+        field.plan(proto, offset, size, index)
+
     def rules_changed(self):
         """What a rule decided from has changed: every call site forgets."""
         raw.forget_decisions()
@@ -120,8 +131,30 @@ class NativePlanner:
                            raw.ClosurePlan((args, result_code, store_result, on_error)))
 
 
+def _bind_slots():
+    """The native slots of the family classes take over what they do natively
+    (each Python method they replace becomes the fallback they call for the
+    rest: slices, unusual values...)."""
+    bind_native(_CDataMeta, raw.CDataType, "__mul__", "__rmul__")  # T * n from the cache
+    raw.set_array_cache(_array_cache)
+    bind_native(_SimpleCData, raw.SimpleBase, "__init__", "value")
+    bind_native(Array, raw.ArrayBase, "__init__", "__getitem__", "__setitem__", "__delitem__",
+                "__iter__")
+    # pointer __new__: native when the type's plan has a target; otherwise the
+    # native slot asks _check_instantiable (which raises without one)
+    raw.set_fallback(raw.PointerBase, "__new__", _check_instantiable)
+    raw.bind_new(_Pointer, raw.PointerBase)
+    bind_native(_Pointer, raw.PointerBase, "__init__", "__getitem__", "__setitem__",
+                "__delitem__", "contents")
+    bind_native(CField, raw.Field, "__get__", "__set__", "__delete__")
+    # final structure types are made natively, positional values stored natively
+    bind_native(Structure, raw.StructBase, "__new__", "__init__")
+    bind_native(Union, raw.StructBase, "__new__", "__init__")
+
+
 def install():
     """Let the families hand their plans to the native core from now on."""
+    _bind_slots()
     # the family classes the native value/contents descriptors check instances against
     raw.bind_classes(SimpleCData=_SimpleCData, Pointer=_Pointer)
     basics.planner = NativePlanner()

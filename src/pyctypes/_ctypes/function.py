@@ -14,6 +14,7 @@ import operator
 import sys
 
 from ._native import PURE, raw
+from . import basics
 from .basics import (DICTFLAG_FINAL, TYPEFLAG_ISPOINTER, ArgumentError, StgInfo, _CData, kind_of,
                      _CDataMeta, keep_ref, set_stginfo, stginfo)
 from .library import handle_address
@@ -86,8 +87,8 @@ class PyCFuncPtrType(_CDataMeta):
             info.checker = getattr(restype, "_check_retval_", None)
             info.restype = restype
         set_stginfo(cls, info)
-        if not PURE:
-            raw.enable_vectorcall(cls)      # calls run natively unless the class has __call__
+        if basics.planner is not None:
+            basics.planner.function_type_made(cls)
         return cls
 
 

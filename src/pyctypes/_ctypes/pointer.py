@@ -15,7 +15,7 @@ and items are views whose ``_b_base_`` is the pointer itself.
 import weakref
 from collections.abc import MutableMapping
 
-from ._native import PURE, bind_native, native_bases, raw
+from ._native import native_bases, raw
 from . import basics, params
 from .basics import (StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_param_rule, kind_of,
                      cdata_set,
@@ -255,15 +255,6 @@ class _Pointer(_CData, *native_bases("PointerBase"), metaclass=PyCPointerType):
         ssize_index(index)
         raise TypeError("Pointer does not support item deletion")
 
-
-if not PURE:
-    # int indices, contents and __init__ run natively from the type's plan
-    # __new__: native when the type's plan has a target; otherwise the native
-    # slot asks _check_instantiable (which raises for a pointer type without one)
-    raw.set_fallback(raw.PointerBase, "__new__", _check_instantiable)
-    raw.bind_new(_Pointer, raw.PointerBase)
-    bind_native(_Pointer, raw.PointerBase, "__init__", "__getitem__", "__setitem__",
-                "__delitem__", "contents")
 
 _Pointer.__module__ = "_ctypes"
 PyCPointerType.__module__ = "_ctypes"

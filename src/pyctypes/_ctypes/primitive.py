@@ -7,7 +7,7 @@ takes its getfunc/setfunc from the row; fields, array items, pointer targets,
 function results and callback arguments all read and write through them.
 """
 
-from ._native import PURE, bind_native, native_bases, raw
+from ._native import native_bases, raw
 from . import params
 from .basics import (TYPEFLAG_ISPOINTER, CArgObject, StgInfo, _CData, _CDataMeta,
                      is_cdata, is_simple_subclass, keep_ref, set_stginfo, stginfo)
@@ -368,9 +368,6 @@ class _SimpleCData(_CData, *native_bases("SimpleBase"), metaclass=PyCSimpleType)
             return self
         return self.value
 
-
-if not PURE:
-    bind_native(_SimpleCData, raw.SimpleBase, "__init__", "value")
 
 _SimpleCData.__module__ = "_ctypes"
 PyCSimpleType.__module__ = "_ctypes"

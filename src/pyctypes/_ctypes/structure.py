@@ -21,7 +21,8 @@ layout disagrees with the C compiler we follow the compiler (see layout.py).
 import operator
 import sys
 
-from ._native import PURE, bind_native, native_bases, raw
+from ._native import native_bases, raw
+from . import basics
 from .array import PyCArrayType, caller_module
 from .basics import (DICTFLAG_FINAL, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
                      TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, StgInfo, _CData, _CDataMeta,
@@ -223,10 +224,6 @@ class CField(*native_bases("Field")):
         return "<Field type=%s, ofs=%d, size=%d>" % (name, self._offset, self._size)
 
 
-if not PURE:
-    # ordinary fields are read and written natively (see _make_cfield)
-    bind_native(CField, raw.Field, "__get__", "__set__", "__delete__")
-
 CField.__module__ = "_ctypes"
 
 
@@ -254,8 +251,8 @@ def _make_cfield(name, proto, offset, index, bits):
         field._get, field._set = _wchar_array_accessors(offset, info.size // _WCHAR_SIZE, index)
     else:
         field._get, field._set = _value_accessors(proto, offset, index, info.size)
-        if not PURE:
-            field.plan(proto, offset, info.size, index)     # what the native __get__/__set__ do
+        if basics.planner is not None:
+            basics.planner.field_made(field, proto, offset, info.size, index)
     return field
 
 
@@ -716,11 +713,6 @@ class Union(_CData, *native_bases("StructBase"), metaclass=UnionType):
 
 
 _bootstrapping = False
-
-if not PURE:
-    # final types are made natively, positional values stored natively
-    bind_native(Structure, raw.StructBase, "__new__", "__init__")
-    bind_native(Union, raw.StructBase, "__new__", "__init__")
 
 for _cls in (PyCStructType, UnionType, Structure, Union):
     _cls.__module__ = "_ctypes"
