@@ -273,7 +273,7 @@ class Pass(enum.IntEnum):
     CARG = 5        # a CArgObject's value, as its own ffi type
 
 class ArgDecision(tuple):
-    """``ArgDecision((how, obj, detail, cacheable))``, a struct sequence: how
+    """``ArgDecision((how, obj, detail, cacheable[, converted]))``, a struct sequence: how
     one argument is passed, as a rule decided it.  ``how`` a Pass; ``obj``
     the object passed; ``detail`` the type code (STORE) or FFIType (MEMORY);
     ``cacheable``: the same action holds for every value of obj's exact type
@@ -282,11 +282,16 @@ class ArgDecision(tuple):
     TypeError "malformed ArgDecision: ..." for one that does not fit (STORE
     without a known code, INT of a non-int, MEMORY of a non-instance, of a
     void FFIType or one larger than the instance, ADDRESS of a non-instance,
-    CARG of a non-CArgObject)."""
+    CARG of a non-CArgObject, ``converted`` on anything but a STORE or not a
+    CArgObject).  ``converted``: None, or a CArgObject in which the rule
+    already stored obj (a simple type's setter, which may run the value's
+    ``__index__``/``__float__``): it is passed this time, and the STORE
+    remembered for the next values."""
     how: Pass
     obj: Any
     detail: Any
     cacheable: bool
+    converted: Optional[CArgObject]
 
 def forget_decisions() -> None:
     """Every call site forgets the decisions it remembers (what a rule decided
