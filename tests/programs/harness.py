@@ -461,10 +461,20 @@ class Comparison:
         return "\n".join(lines)
 
 
+# Tests of real programs that check a CPython 3.11 behaviour pyctypes changes
+# on purpose (README, "Deliberate differences"): (suite, test id) -> which.
+# Such a test may fail on pyctypes; every other test passing on CPython must pass.
+DELIBERATE = {
+    ("numpy-ctypeslib", "::TestAsArray::test_reference_cycles"):
+        "POINTER(T) does not keep T alive for good: the array and pointer types "
+        "numpy makes and drops are collected, a reference cycle as every type is",
+}
+
+
 def compare(reference, candidate):
     lost = []
     for test_id, ref in sorted(reference.tests.items()):
-        if ref.outcome not in PASSING:
+        if ref.outcome not in PASSING or (reference.suite, test_id) in DELIBERATE:
             continue
         got = candidate.tests.get(test_id) if candidate.ok else None
         if got is None or got.outcome != ref.outcome:

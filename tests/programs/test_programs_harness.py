@@ -33,6 +33,14 @@ def test_compare_counts_every_test_that_passes_on_cpython_and_not_on_pyctypes():
                                              f="pass", g="pass")).ok
 
 
+def test_a_deliberate_difference_is_not_lost(monkeypatch):
+    """A test named in DELIBERATE may fail on pyctypes; the others still count."""
+    monkeypatch.setitem(harness.DELIBERATE, ("made-up", "b"), "a deliberate difference")
+    reference = run_of("cpython", a="pass", b="pass", c="pass")
+    comparison = harness.compare(reference, run_of("pyctypes", a="pass", b="fail", c="fail"))
+    assert [t for t, _, _, _ in comparison.lost] == ["c"]
+
+
 def test_a_broken_run_loses_every_passing_test():
     reference = run_of("cpython", a="pass", b="fail")
     candidate = run_of("pyctypes", "crash", a="pass")
