@@ -200,7 +200,7 @@ def scenario(ct, lib_path, restype, args, ncalls, drop_at, moment, drops, keep,
     del py, passed
     gc.collect()
     if upto_drop:
-        return results, seen, reports, freed
+        return results, seen, reports       # not `freed`: compared with a run without drops
     return (results, seen, reports, freed, len(holder), {k: v.value for k, v in ints.items()},
             [[(v.x, v.y) if hasattr(v, "x") else type(v).__name__ for v in values]
              for values in kept])
