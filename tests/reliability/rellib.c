@@ -101,3 +101,39 @@ RET(void *, py_object)
 
 /* ---- pointers: the int they point at, or -1 for NULL */
 int deref_or_minus1(const int *p) { return p ? *p : -1; }
+
+/* ---- C calling a callback of a generated signature (test_rel_callback_drops.py):
+   rcall_<R>[_<A>[_<B>[_<C>]]](cb, a, b, c) returns cb(a, b, c).  Codes: v void
+   (results only), i int, q long long, d double, P void *, s const char *,
+   p int *, t struct rpt (by value). */
+struct rpt { int x; int y; };
+#define T_v void
+#define T_i int
+#define T_q long long
+#define T_d double
+#define T_P void *
+#define T_s const char *
+#define T_p int *
+#define T_t struct rpt
+#define RET_v(call) call;
+#define RET_i(call) return call;
+#define RET_q(call) return call;
+#define RET_d(call) return call;
+#define RET_P(call) return call;
+#define SHIM0(R) T_##R rcall_##R(T_##R (*cb)(void)) { RET_##R(cb()) }
+#define SHIM1(R, A) T_##R rcall_##R##_##A(T_##R (*cb)(T_##A), T_##A a) { RET_##R(cb(a)) }
+#define SHIM2(R, A, B) T_##R rcall_##R##_##A##_##B(T_##R (*cb)(T_##A, T_##B), T_##A a, \
+    T_##B b) { RET_##R(cb(a, b)) }
+#define SHIM3(R, A, B, C) T_##R rcall_##R##_##A##_##B##_##C( \
+    T_##R (*cb)(T_##A, T_##B, T_##C), T_##A a, T_##B b, T_##C c) { RET_##R(cb(a, b, c)) }
+#define EACH_ARG1(F, ...) F(__VA_ARGS__, i) F(__VA_ARGS__, d) F(__VA_ARGS__, s) \
+    F(__VA_ARGS__, p) F(__VA_ARGS__, t)
+#define EACH_ARG2(F, ...) F(__VA_ARGS__, i) F(__VA_ARGS__, d) F(__VA_ARGS__, s) \
+    F(__VA_ARGS__, p) F(__VA_ARGS__, t)
+#define EACH_ARG3(F, ...) F(__VA_ARGS__, i) F(__VA_ARGS__, d) F(__VA_ARGS__, s) \
+    F(__VA_ARGS__, p) F(__VA_ARGS__, t)
+#define LEVEL2(R, A) EACH_ARG2(SHIM2, R, A)
+#define LEVEL3B(R, A, B) EACH_ARG3(SHIM3, R, A, B)
+#define LEVEL3(R, A) EACH_ARG2(LEVEL3B, R, A)
+#define EACH_SHIM(R) SHIM0(R) EACH_ARG1(SHIM1, R) EACH_ARG1(LEVEL2, R) EACH_ARG1(LEVEL3, R)
+EACH_SHIM(v) EACH_SHIM(i) EACH_SHIM(q) EACH_SHIM(d) EACH_SHIM(P)
