@@ -228,20 +228,16 @@ def test_d5_py_object_restype_null_raises(rel_lib):
 
 # ---- open findings (strict xfail: the fix turns the run red until the marker goes)
 
-@pytest.mark.xfail(strict=True, reason="F9: type(name, (base,), {}) of a simple, array, "
-                   "pointer or function pointer type names pyctypes' own module as "
-                   "__module__ (FINDINGS.md)")
 @pytest.mark.parametrize("base", [
     lambda ct: ct.c_int, lambda ct: ct.py_object, lambda ct: ct.c_int * 2,
     lambda ct: ct.POINTER(ct.c_int), lambda ct: ct._CFuncPtr,
 ])
 def test_f9_module_of_a_class_made_by_type(base):
-    """F9 (open, found by test_rel_pickle.py): a class made by calling
+    """F9 (fixed; found by test_rel_pickle.py): a class made by calling
     type() (or the metaclass) without __module__ in its namespace takes the
-    module of the Python frame that calls type.__new__: on CPython the
-    caller's (its metaclasses are C), on pyctypes the family's module
-    (pyctypes._ctypes.primitive, .array, .pointer, .function), so pickling an
-    instance of it fails on the class lookup where CPython pickles it."""
+    caller's module, as on CPython (whose metaclasses are C), not the
+    family's module that calls type.__new__ (every ctypes metaclass's
+    __new__ now supplies the caller's), so an instance of it pickles."""
     def make(ct):
         extra = {"_flags_": 1, "_restype_": ct.c_int, "_argtypes_": ()} \
             if base(ct) is ct._CFuncPtr else {}

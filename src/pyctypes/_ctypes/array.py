@@ -21,7 +21,7 @@ import weakref
 
 from ._native import native_bases, raw
 from . import basics
-from .basics import (StgInfo, _CData, _CDataMeta, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
+from .basics import (caller_module, StgInfo, _CData, _CDataMeta, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
                      TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, cdata_set, is_cdata, keep_ref,
                      make_view, set_stginfo, stginfo, type_name, value_getter)
 
@@ -31,18 +31,6 @@ _WCHAR_SIZE = raw.sizeof_code("u")
 
 
 # ---------------------------------------------------------------- helpers shared with pointer.py
-
-def caller_module():
-    """__name__ of the module whose code asked for a new type (`c_int * 3`,
-    POINTER(T)): CPython's type() takes __module__ from the calling frame."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        name = frame.f_globals.get("__name__", "")
-        if not name.startswith(__package__):
-            return name
-        frame = frame.f_back
-    return "builtins"
-
 
 def ssize_index(value, overflow=IndexError):
     """CPython's PyNumber_AsSsize_t(value, overflow)."""

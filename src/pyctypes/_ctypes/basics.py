@@ -180,6 +180,18 @@ def is_cdata(obj):
 array_type = None
 
 
+def caller_module():
+    """__name__ of the module whose code asked for a new type (`c_int * 3`,
+    POINTER(T)): CPython's type() takes __module__ from the calling frame."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        if not name.startswith(__package__):
+            return name
+        frame = frame.f_back
+    return "builtins"
+
+
 def kind_of(tp):
     """The family of a ctypes type (StgInfo.kind), or None for anything else."""
     info = stginfo(tp)
@@ -420,6 +432,13 @@ def cdata_param_rule(cls, value):
 
 class _CDataMeta(*native_bases("CDataType"), type):
     """What every ctypes metaclass offers (CPython's CDataType methods)."""
+
+    def __new__(mcls, name, bases, namespace, **kwds):
+        if "__module__" not in namespace:
+            # type() takes __module__ from the calling frame: the program's,
+            # as for CPython's metaclasses written in C (not one of ours)
+            namespace = dict(namespace, __module__=caller_module())
+        return super().__new__(mcls, name, bases, namespace, **kwds)
 
     def from_address(cls, address):
         if not isinstance(address, int):

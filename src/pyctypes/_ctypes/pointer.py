@@ -17,11 +17,11 @@ from collections.abc import MutableMapping
 
 from ._native import native_bases, raw
 from . import basics, params
-from .basics import (StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_param_rule, kind_of,
+from .basics import (caller_module, StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_param_rule, kind_of,
                      cdata_set,
                      get_container, get_kept_objects, is_cdata, keep_ref, make_view, set_stginfo,
                      stginfo, update_native_plan, value_getter)
-from .array import Array, caller_module, has_index, ssize_index, type_name
+from .array import Array, has_index, ssize_index, type_name
 
 _WCHAR_SIZE = raw.sizeof_code("u")
 

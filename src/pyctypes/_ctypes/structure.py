@@ -23,8 +23,8 @@ import sys
 
 from ._native import native_bases, raw
 from . import basics
-from .array import PyCArrayType, caller_module
-from .basics import (DICTFLAG_FINAL, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
+from .array import PyCArrayType
+from .basics import (caller_module, DICTFLAG_FINAL, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
                      TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, StgInfo, _CData, _CDataMeta,
                      cdata_set, is_cdata, keep_ref, make_view, own_stginfo, set_stginfo,
                      stginfo, update_native_plan, value_getter)
@@ -526,9 +526,6 @@ class _StructUnionType(_CDataMeta):
     and _structunion_setattro)."""
 
     def __new__(mcls, name, bases, namespace, **kwds):
-        if "__module__" not in namespace:
-            # type() takes it from the calling frame, which must not be ours
-            namespace = dict(namespace, __module__=caller_module())
         cls = super().__new__(mcls, name, bases, namespace, **kwds)
         if _bootstrapping:
             return cls                  # Structure / Union themselves: abstract
