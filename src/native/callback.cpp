@@ -200,7 +200,7 @@ bool store_by_python(CallbackPlan &plan, PyObject *value, void *out) {
         return false;
     }
     if (done.get() == Py_True && plan.rcode) {
-        Decision d{{Pass::Store, StoreKind::Row, plan.rcode, nullptr}, value, nullptr, true};
+        Decision d{{Pass::Store, StoreKind::Row, plan.rcode, nullptr}, value, nullptr, true, nullptr};
         plan.results.remember(value, d);
     }
     return true;
@@ -537,13 +537,8 @@ int init_callback(PyObject *module) {
         if (!Closure_Type)
             Closure_Type = reinterpret_cast<PyTypeObject *>(check(PyType_FromSpec(&cl_spec)));
         if (PyModule_AddType(module, Closure_Type) < 0) throw_if_error();
-        for (auto [type, desc] : {std::pair{&ClosureArg_Type, &closure_arg_desc},
-                                  std::pair{&ClosurePlan_Type, &closure_plan_desc}}) {
-            if (!*type)
-                *type = reinterpret_cast<PyTypeObject *>(
-                    check(reinterpret_cast<PyObject *>(PyStructSequence_NewType(desc))));
-            if (PyModule_AddType(module, *type) < 0) throw_if_error();
-        }
+        add_struct_sequence(module, ClosureArg_Type, &closure_arg_desc);
+        add_struct_sequence(module, ClosurePlan_Type, &closure_plan_desc);
         add_int_enum(module, "ClosureArgKind", {"LOAD", "NEW", "INSTANCE", "READER"});
         if (PyModule_AddFunctions(module, callback_functions) < 0) throw_if_error();
         return 0;

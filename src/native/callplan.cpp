@@ -608,10 +608,7 @@ int init_callplan(PyObject *module) {
         if (!CallPlan_Type)
             CallPlan_Type = reinterpret_cast<PyTypeObject *>(check(PyType_FromSpec(&plan_spec)));
         if (PyModule_AddType(module, CallPlan_Type) < 0) throw PyErrorSet{};
-        if (!ResultPlan_Type)
-            ResultPlan_Type = reinterpret_cast<PyTypeObject *>(
-                check(reinterpret_cast<PyObject *>(PyStructSequence_NewType(&result_desc))));
-        if (PyModule_AddType(module, ResultPlan_Type) < 0) throw PyErrorSet{};
+        add_struct_sequence(module, ResultPlan_Type, &result_desc);
         add_int_enum(module, "ResultKind", {"INT", "VOID", "SIMPLE", "OBJECT", "INSTANCE", "CALL", "PYTHON"});
         return 0;
     });

@@ -197,12 +197,15 @@ void add_int_enum(PyObject *module, const char *name, std::initializer_list<cons
     if (PyModule_AddObjectRef(module, name, type.get()) < 0) throw PyErrorSet{};
 }
 
+void add_struct_sequence(PyObject *module, PyTypeObject *&type, PyStructSequence_Desc *desc) {
+    if (!type)
+        type = reinterpret_cast<PyTypeObject *>(check(reinterpret_cast<PyObject *>(PyStructSequence_NewType(desc))));
+    if (PyModule_AddType(module, type) < 0) throw PyErrorSet{};
+}
+
 int init_decision(PyObject *module) {
     return guard_int([&] {
-        if (!ArgDecision_Type)
-            ArgDecision_Type = reinterpret_cast<PyTypeObject *>(
-                check(reinterpret_cast<PyObject *>(PyStructSequence_NewType(&decision_desc))));
-        if (PyModule_AddType(module, ArgDecision_Type) < 0) throw PyErrorSet{};
+        add_struct_sequence(module, ArgDecision_Type, &decision_desc);
         add_int_enum(module, "Pass", {"NULL", "STORE", "INT", "MEMORY", "ADDRESS", "CARG"});
         if (PyModule_AddFunctions(module, decision_functions) < 0) throw PyErrorSet{};
         return 0;

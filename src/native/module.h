@@ -31,4 +31,8 @@ int init_decision(PyObject *module);
 // Add an enum.IntEnum called name to the module, with members names[0] = 0,
 // names[1] = 1, ...  Throws PyErrorSet.
 void add_int_enum(PyObject *module, const char *name, std::initializer_list<const char *> names);
+
+// Make the struct sequence type of desc once (into type) and add it to the
+// module.  Throws PyErrorSet.
+void add_struct_sequence(PyObject *module, PyTypeObject *&type, PyStructSequence_Desc *desc);
 }  // namespace rawffi
