@@ -275,7 +275,7 @@ constexpr std::array<signed char, 128> kIndex = [] {
 const CodeInfo &to_code(PyObject *o) {
     if (!PyUnicode_Check(o)) [[unlikely]]
         raise_fmt(PyExc_TypeError, "type code must be a str, not %.200s", Py_TYPE(o)->tp_name);
-    const CodeInfo *info = PyUnicode_GET_LENGTH(o) == 1 ? find_code(static_cast<int>(PyUnicode_READ_CHAR(o, 0))) : nullptr;
+    const CodeInfo *info = find_code(o);
     if (!info) [[unlikely]] raise_fmt(PyExc_ValueError, "unknown type code %R", o);
     return *info;
 }
@@ -547,6 +547,11 @@ PyMethodDef access_functions[] = {
 const CodeInfo *find_code(int code) noexcept {
     if (code < 0 || code >= static_cast<int>(kIndex.size()) || kIndex[code] < 0) return nullptr;
     return &kCodes[kIndex[code]];
+}
+
+const CodeInfo *find_code(PyObject *code) noexcept {
+    if (!PyUnicode_Check(code) || PyUnicode_GET_LENGTH(code) != 1) return nullptr;
+    return find_code(static_cast<int>(PyUnicode_READ_CHAR(code, 0)));
 }
 
 int init_access(PyObject *module) {

@@ -26,5 +26,7 @@ struct CodeInfo {
 
 // The row of a type code, or NULL if unknown ('v' is unknown here: it has no value).
 const CodeInfo *find_code(int code) noexcept;
+// The same for a code given as a str of length 1 (NULL, no error set, for anything else).
+const CodeInfo *find_code(PyObject *code) noexcept;
 
 }  // namespace rawffi

@@ -348,11 +348,6 @@ PyStructSequence_Desc closure_plan_desc = {
     closure_plan_fields, 4,
 };
 
-const CodeInfo *code_of(PyObject *c) noexcept {
-    return PyUnicode_Check(c) && PyUnicode_GET_LENGTH(c) == 1
-               ? find_code(static_cast<int>(PyUnicode_READ_CHAR(c, 0))) : nullptr;
-}
-
 CallbackArg parse_arg(PyObject *item, const ffi_type *t) {
     if (!Py_IS_TYPE(item, ClosureArg_Type)) raise(PyExc_TypeError, "a Closure argument must be a ClosureArg");
     PyObject *kind = PyStructSequence_GET_ITEM(item, 0), *x = PyStructSequence_GET_ITEM(item, 1);
@@ -364,7 +359,7 @@ CallbackArg parse_arg(PyObject *item, const ffi_type *t) {
     CallbackArg a{static_cast<CallbackArg::Kind>(k), false, nullptr, 0, nullptr, nullptr, 0};
     switch (a.kind) {
     case CallbackArg::Kind::Load: {
-        a.code = code_of(PyStructSequence_GET_ITEM(item, 2));
+        a.code = find_code(PyStructSequence_GET_ITEM(item, 2));
         if (!a.code) raise(PyExc_ValueError, "a LOAD argument has an unknown type code");
         int swapped = PyObject_IsTrue(PyStructSequence_GET_ITEM(item, 4));
         if (swapped < 0) throw PyErrorSet{};
@@ -404,7 +399,7 @@ std::unique_ptr<CallbackPlan, void (*)(CallbackPlan *)> parse_plan(PyObject *spe
         if (!PyCallable_Check(store)) raise(PyExc_TypeError, "a ClosurePlan's store_result must be callable");
         plan->store_result = Py_NewRef(store);
         if (rcode != Py_None) {
-            plan->rcode = code_of(rcode);
+            plan->rcode = find_code(rcode);
             if (!plan->rcode || plan->rcode->size > static_cast<Py_ssize_t>(cif.rtype->size))
                 raise(PyExc_ValueError, "a ClosurePlan's result code does not fit the cif's result");
         }

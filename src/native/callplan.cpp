@@ -149,25 +149,33 @@ bool pass_int(Frame &f, Py_ssize_t i, PyObject *obj) noexcept {
     return true;
 }
 
+// A Store through the row (anything store_inline does not take): what the
+// stored value points into is kept.  False (no error set, nothing kept) when
+// the row refuses v.
+[[gnu::noinline]] bool store_by_row(Frame &f, Py_ssize_t i, const Action &a, PyObject *v) {
+    PyObject *keep = a.row->store(f.slot(i, a.ffi), v, false);
+    if (!keep) [[unlikely]] {
+        PyErr_Clear();
+        return false;
+    }
+    if (keep == Py_None) Py_DECREF(keep);
+    else f.keep(Ref::steal(keep));
+    return true;
+}
+
 // Pass v as argument i by action a.  False when a stored row refuses v (no
 // error set, nothing kept): the Python rule then decides for this value.
-bool execute(Frame &f, Py_ssize_t i, const Action &a, PyObject *v) {
+[[gnu::always_inline]] inline bool execute(Frame &f, Py_ssize_t i, const Action &a, PyObject *v) {
+    if (a.pass == Pass::Store) [[likely]] {     // the most common action first
+        if (store_inline(f.slot(i, a.ffi), a.store, v)) [[likely]] return true;
+        return store_by_row(f, i, a, v);
+    }
     switch (a.pass) {
     case Pass::Null:
         f.pointer(i, nullptr);
         return true;
-    case Pass::Store: {
-        void *p = f.slot(i, a.ffi);
-        if (store_inline(p, a.store, v)) return true;
-        PyObject *keep = a.row->store(p, v, false);
-        if (!keep) [[unlikely]] {
-            PyErr_Clear();
-            return false;
-        }
-        if (keep == Py_None) Py_DECREF(keep);
-        else f.keep(Ref::steal(keep));
-        return true;
-    }
+    case Pass::Store:
+        break;
     case Pass::Int:
         return pass_int(f, i, v);
     case Pass::Memory:
@@ -183,20 +191,6 @@ bool execute(Frame &f, Py_ssize_t i, const Action &a, PyObject *v) {
     return false;
 }
 
-// The common actions inline, the others (and refusals) through execute.
-[[gnu::always_inline]] inline bool execute_inline(Frame &f, Py_ssize_t i, const Action &a, PyObject *v) {
-    if (a.pass == Pass::Store) {
-        if (store_inline(f.slot(i, a.ffi), a.store, v)) [[likely]] return true;
-    } else if (a.pass == Pass::Memory) {
-        f.memory(i, cdata_ptr(v), a.ffi);
-        return true;
-    } else if (a.pass == Pass::CArg) {
-        f.memory(i, as_carg(v)->value.bytes, as_carg(v)->ffi);
-        return true;
-    }
-    return execute(f, i, a, v);
-}
-
 void decide_arg(Frame &f, Py_ssize_t i, ArgSite &site, PyObject *v);
 
 // Argument i (index i + 1) as its site's rule decides: what the site
@@ -204,7 +198,7 @@ void decide_arg(Frame &f, Py_ssize_t i, ArgSite &site, PyObject *v);
 // the rule raises ArgumentError itself).
 [[gnu::always_inline]] inline void convert_arg(Frame &f, Py_ssize_t i, ArgSite &site, PyObject *v) {
     if (const Action *a = site.cache.find(v)) [[likely]] {
-        if (execute_inline(f, i, *a, v)) [[likely]] return;
+        if (execute(f, i, *a, v)) [[likely]] return;
     }
     decide_arg(f, i, site, v);
 }
@@ -399,9 +393,7 @@ PyStructSequence_Desc result_desc = {
 };
 
 const CodeInfo *parse_code(PyObject *c) {
-    const CodeInfo *row = nullptr;
-    if (PyUnicode_Check(c) && PyUnicode_GET_LENGTH(c) == 1)
-        row = find_code(static_cast<int>(PyUnicode_READ_CHAR(c, 0)));
+    const CodeInfo *row = find_code(c);
     if (!row) raise_fmt(PyExc_ValueError, "unknown type code %R", c);
     return row;
 }

@@ -43,7 +43,7 @@ struct Key {
     char tag = 0;
     explicit Key(PyObject *v) noexcept : type(Py_TYPE(v)) {
         if (is_carg(v)) [[unlikely]] {
-            objtype = as_carg(v)->obj ? Py_TYPE(as_carg(v)->obj) : nullptr;
+            objtype = SiteCache::obj_type(v);
             tag = as_carg(v)->tag;
         }
     }
@@ -83,8 +83,7 @@ Decision read_decision(PyObject *record) {
     case Pass::Null:
         break;
     case Pass::Store:
-        if (PyUnicode_Check(detail) && PyUnicode_GET_LENGTH(detail) == 1)
-            d.action.row = find_code(static_cast<int>(PyUnicode_READ_CHAR(detail, 0)));
+        d.action.row = find_code(detail);
         if (!d.action.row) malformed("Store needs a type code");
         d.ffitype = ffitype_for_code(d.action.row->code);
         if (!d.ffitype) throw PyErrorSet{};

@@ -78,13 +78,14 @@ public:
     void clear() noexcept;
     int traverse(visitproc visit, void *arg);
 
-private:
-    const Action *find_slow(PyObject *v) noexcept;
-    // A CArgObject's _obj's type (NULL without one).
+    // A CArgObject's _obj's type (NULL without one): part of its key.
     static PyTypeObject *obj_type(PyObject *carg) noexcept {
         PyObject *obj = as_carg(carg)->obj;
         return obj ? Py_TYPE(obj) : nullptr;
     }
+
+private:
+    const Action *find_slow(PyObject *v) noexcept;
     struct Entry {
         PyTypeObject *type = nullptr;      // owned: the value's exact type
         PyTypeObject *objtype = nullptr;   // owned or NULL: CArgObject values, its _obj's type
