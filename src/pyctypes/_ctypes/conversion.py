@@ -109,6 +109,19 @@ def argument_error(index, exc):
     return ArgumentError("argument %d: %s: %s" % (index, type(exc).__name__, text))
 
 
+def _argument_rule(decide_value):
+    """rule(value, index) -> ArgDecision: decide_value(value, index), a
+    failure raised as ArgumentError naming the argument."""
+    def decide_argument(value, index):
+        error = None
+        try:
+            return decide_value(value, index)
+        except Exception as exc:
+            error = argument_error(index, exc)
+        raise error
+    return decide_argument
+
+
 def rule_for_site(converter):
     """The decision rule of one declared argument, rule(value, index) ->
     ArgDecision: the family rule behind a from_param made by from_param_of,
@@ -118,33 +131,12 @@ def rule_for_site(converter):
     if rule is not None and isinstance(getattr(converter, "__self__", None), type):
         # (the class is read from the bound method: the rule holds no new
         # reference to it, as CPython's converters hold none but the method)
-        def decide_argument(value, index):
-            error = None
-            try:
-                return decide(rule(converter.__self__, value), index)
-            except Exception as exc:
-                error = argument_error(index, exc)
-            raise error
-    else:
-        def decide_argument(value, index):
-            error = None
-            try:
-                return conv_param(converter(value), index, False)
-            except Exception as exc:
-                error = argument_error(index, exc)
-            raise error
-    return decide_argument
+        return _argument_rule(lambda value, index: decide(rule(converter.__self__, value), index))
+    return _argument_rule(lambda value, index: conv_param(converter(value), index, False))
 
 
-def decide_extra_argument(value, index):
-    """The rule of an argument past the argtypes (or of any, without them):
-    ConvParam alone."""
-    error = None
-    try:
-        return conv_param(value, index)
-    except Exception as exc:
-        error = argument_error(index, exc)
-    raise error
+# The rule of an argument past the argtypes (or of any, without them): ConvParam alone.
+decide_extra_argument = _argument_rule(conv_param)
 
 
 # ---------------------------------------------------------------- PURE: performing a decision
@@ -179,6 +171,7 @@ def perform(decision):
         cell, keep = _cell(detail, obj)
         return raw.FFIType.for_code(detail), cell._b_address_, (cell, keep, obj)
     raise ValueError("unknown Pass action %r" % (how,))
+
 
 def convert_args(args, rules):
     """Convert every argument by its rule (CPython's ConvParam after
@@ -340,9 +333,9 @@ def check_argcount(required, actual, cdecl):
 
 
 def refuse_call(nconv, extra_args, nargs, null_function):
-    """The error of a call refused before its arguments are converted, in
-    PyCFuncPtr_call's order: the argument count, a NULL function pointer, more
-    than CTYPES_MAX_ARGCOUNT arguments."""
+    """Raise the error of a call refused before its arguments are converted,
+    if any, in PyCFuncPtr_call's order: the argument count (nconv argtypes, -1
+    without), a NULL function pointer, more than CTYPES_MAX_ARGCOUNT arguments."""
     if nconv >= 0:
         check_argcount(nconv, nargs, extra_args)
     if null_function:
@@ -352,10 +345,9 @@ def refuse_call(nconv, extra_args, nargs, null_function):
 
 
 def callproc(address, args, plan):
-    """Convert args, call the function at address, convert the result."""
+    """Convert args, call the function at address, convert the result (the
+    caller has checked the call with refuse_call)."""
     argcount = len(args)
-    if argcount > CTYPES_MAX_ARGCOUNT:
-        refuse_call(-1, True, argcount, False)
     rules = plan.rules
     ffi_types, addresses, keeps = convert_args(args, rules)
     nconv = len(rules) if rules is not None else 0

@@ -20,7 +20,7 @@ from .basics import (DICTFLAG_FINAL, TYPEFLAG_ISPOINTER, ArgumentError, StgInfo,
 from .library import handle_address
 from .conversion import (CTYPES_MAX_ARGCOUNT, FUNCFLAG_CDECL, FUNCFLAG_PYTHONAPI,
                          FUNCFLAG_USE_ERRNO, FUNCFLAG_USE_LASTERROR, NULL_RESTYPE, CallPlan,
-                         check_argcount,
+                         refuse_call,
                          callproc, make_callback)
 
 __all__ = ["PyCFuncPtrType", "CFuncPtr", "CTYPES_MAX_ARGCOUNT", "FUNCFLAG_CDECL",
@@ -300,12 +300,9 @@ class CFuncPtr(_CData, raw.FuncPtr, metaclass=PyCFuncPtrType):
             if argtypes is not None and len(argtypes):
                 args, outmask, inoutmask, numretvals = _build_callargs(
                     state.paramflags, tuple(argtypes), args, kwds)
-        rules = plan.rules
-        if rules is not None:
-            check_argcount(len(rules), len(args), stginfo(type(self)).flags & FUNCFLAG_CDECL)
         address = raw.load("P", self._b_address_)
-        if address is None:
-            raise ValueError("NULL function pointer called")
+        refuse_call(-1 if plan.rules is None else len(plan.rules), plan.extra_args, len(args),
+                    address is None)
         result = callproc(address, args, plan)
         errcheck = self._fp_errcheck_
         if errcheck is not None:
@@ -504,6 +501,7 @@ def _plain_call(address, arguments):
     sys.audit("ctypes.call_function", address, arguments)
     if _PLAIN_CALL is None:
         _PLAIN_CALL = CallPlan(None, None, NULL_RESTYPE, 0)
+    refuse_call(-1, True, len(arguments), False)
     return callproc(address, arguments, _PLAIN_CALL)
 
 
