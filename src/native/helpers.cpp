@@ -176,7 +176,20 @@ extern "C" PyObject *rawffi_cast(void *ptr, PyObject *src, PyObject *ctype) {
 // with them).  Large blocks are copied without the GIL, as a CFUNCTYPE call would.
 namespace {
 constexpr size_t kWithoutGilFrom = 64 * 1024;
+
+// op() on a block of size bytes, the GIL released for a large one; returns dst.
+template <class Op>
+void *block_op(void *dst, size_t size, Op &&op) {
+    if (size < kWithoutGilFrom) {
+        op();
+        return dst;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    op();
+    Py_END_ALLOW_THREADS
+    return dst;
 }
+}  // namespace
 
 extern "C" void *rawffi_memmove(void *dst, const void *src, size_t size) {
     if (size == 0) return dst;
@@ -184,11 +197,7 @@ extern "C" void *rawffi_memmove(void *dst, const void *src, size_t size) {
         PyErr_SetString(PyExc_ValueError, "memmove: NULL pointer");
         return nullptr;
     }
-    if (size < kWithoutGilFrom) return std::memmove(dst, src, size);
-    Py_BEGIN_ALLOW_THREADS
-    std::memmove(dst, src, size);
-    Py_END_ALLOW_THREADS
-    return dst;
+    return block_op(dst, size, [&] { std::memmove(dst, src, size); });
 }
 
 extern "C" void *rawffi_memset(void *dst, int byte, size_t size) {
@@ -197,9 +206,5 @@ extern "C" void *rawffi_memset(void *dst, int byte, size_t size) {
         PyErr_SetString(PyExc_ValueError, "memset: NULL pointer");
         return nullptr;
     }
-    if (size < kWithoutGilFrom) return std::memset(dst, byte, size);
-    Py_BEGIN_ALLOW_THREADS
-    std::memset(dst, byte, size);
-    Py_END_ALLOW_THREADS
-    return dst;
+    return block_op(dst, size, [&] { std::memset(dst, byte, size); });
 }

@@ -20,7 +20,7 @@ from . import basics
 from .array import Array, _array_cache
 from .basics import DICTFLAG_FINAL, _CDataMeta, is_simple_subclass, stginfo
 from .conversion import NULL_RESTYPE, decide_extra_argument, ffi_type_of, is_swapped, refuse_call
-from .pointer import PyCPointerType, _Pointer, _check_instantiable
+from .pointer import _Pointer, _check_instantiable
 from .primitive import _SimpleCData
 from .structure import CField, Structure, Union
 
@@ -63,7 +63,7 @@ def _callback_arg(tp, read):
         if info.code != "v":
             return raw.ClosureArg((ArgKind.LOAD, None, info.code, 0, is_swapped(info)))
     elif info is not None and info.size <= ffi_type_of(tp).size:
-        family = (_Pointer if isinstance(tp, PyCPointerType) and info.proto is not None
+        family = (_Pointer if info.kind == "pointer" and info.proto is not None
                   else next((f for f in (Structure, Union) if issubclass(tp, f)), None))
         if family is not None and tp.__new__ is family.__new__ and tp.__init__ is family.__init__:
             return raw.ClosureArg((ArgKind.NEW, tp, None, info.size, False))

@@ -122,9 +122,7 @@ def from_param_of(rule):
     def from_param(cls, value):
         return materialize(rule(cls, value))
     from_param.param_rule = rule
-    from_param.__name__ = "from_param"
-    from_param.__qualname__ = rule.__qualname__.rsplit(".", 1)[0] + ".from_param" \
-        if "." in rule.__qualname__ else "from_param"
+    from_param.__name__ = from_param.__qualname__ = "from_param"
     from_param.__doc__ = rule.__doc__
     return from_param
 
