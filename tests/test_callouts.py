@@ -301,10 +301,10 @@ CALLS = {
         f = lib.mixed
         f.restype = ct.c_double
         f.argtypes = [ct.c_byte, ct.c_short, ct.c_int, ct.c_long, ct.c_float, ct.c_double,
-                      ct.c_longlong]
+                      ct.c_longlong, ct.c_ubyte, ct.c_longdouble]
         ns["f"] = f
         del f
-        print(ns["f"](1, Seven(), 3, Seven(), 1.5, 2.5, Seven()))
+        print(ns["f"](1, Seven(), 3, Seven(), 1.5, 2.5, Seven(), Seven(), 0.25))
     """,
 }
 
