@@ -1,6 +1,10 @@
 // module.cpp: the _rawffi module object; each concern adds its part.
 #include "module.h"
 
+#ifndef PYCTYPES_LIBFFI_VERSION
+#define PYCTYPES_LIBFFI_VERSION "unknown"
+#endif
+
 namespace {
 
 int exec_module(PyObject *m) {
@@ -11,7 +15,7 @@ int exec_module(PyObject *m) {
                       init_pointer, init_field, init_struct, init_metatype}) {
         if (init(m) < 0) return -1;
     }
-    return 0;
+    return PyModule_AddStringConstant(m, "libffi_build_version", PYCTYPES_LIBFFI_VERSION);
 }
 
 PyModuleDef_Slot slots[] = {

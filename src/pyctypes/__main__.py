@@ -3,6 +3,8 @@
     python -m pyctypes run script.py [args...]     run a script with ctypes bound to pyctypes
     python -m pyctypes -m module [args...]         run a module likewise (as python -m would)
     python -m pyctypes configure spec.py -o out.py generate a module from CConfig classes
+    python -m pyctypes info [--json]               what runs: version, mode, libffi, interpreter
+    python -m pyctypes --version                   the same on one line
 """
 
 import builtins
@@ -112,6 +114,18 @@ def main(argv=None):
         return _run_as_main(rest[0], False, rest[1:])
     if command == "-m" and rest:
         return _run_as_main(rest[0], True, rest[1:])
+    if command in ("--version", "-V") and not rest:
+        from pyctypes._info import version_line
+        print(version_line())
+        return 0
+    if command == "info" and rest in ([], ["--json"]):
+        from pyctypes import _info
+        if rest:
+            import json
+            print(json.dumps(_info.facts(), indent=1))
+        else:
+            print(_info.report())
+        return 0
     if command == "configure":
         from pyctypes.configure.cli import main as configure_main
         return configure_main(rest)

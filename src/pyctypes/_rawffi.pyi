@@ -468,6 +468,8 @@ def rebind(descr: Any, cls: type) -> Any:
     of its class): its type check then stops at cls."""
 
 # ---------------------------------------------------------------- library
+libffi_build_version: str   # the libffi version pkg-config reported at build time ("unknown" without it)
+
 RTLD_LOCAL: int
 RTLD_GLOBAL: int
 RTLD_NOW: int
