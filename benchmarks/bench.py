@@ -1,6 +1,9 @@
 """pyctypes against CPython's _ctypes and cffi (ABI mode), in one process.
 
     python benchmarks/bench.py [--repeat N] [--json out.json] [--plot out.png] [--only substr]
+    python benchmarks/bench.py --update     also write the table and plot into docs/
+                                            (docs/performance.md, docs/ratios.png) and
+                                            the summary into README.md
 
 Each operation is timed for each implementation in turn, interleaved, `repeat`
 times; the report gives the median time per operation and the ratios
@@ -19,6 +22,9 @@ import tempfile
 import timeit
 
 HERE = pathlib.Path(__file__).resolve().parent
+TOP = HERE.parent
+GROUPS = {"call": "foreign calls", "construct": "making instances", "access": "fields, items, values",
+          "iterate": "iterating an array", "callback": "callbacks (qsort)", "memory": "memmove, memset, string_at"}
 
 
 def build_benchlib():
@@ -202,6 +208,26 @@ def report(results):
     return "\n".join(lines)
 
 
+def summary(results):
+    """Per group of operations, the range of the ratios (the README's table)."""
+    lines = ["| operations | pyctypes time / CPython's | pyctypes time / cffi's |", "|---|---:|---:|"]
+
+    def span(values):
+        values = [v for v in values if v]
+        if not values:
+            return ""
+        low, high = min(values), max(values)
+        return "%.2f" % low if "%.2f" % low == "%.2f" % high else "%.2f–%.2f" % (low, high)
+
+    for group, title in GROUPS.items():
+        rows = [row for row in results.values() if row["group"] == group]
+        if rows:
+            lines.append("| %s (%d) | %s | %s |" % (
+                title, len(rows), span(ratio(r.get("pyctypes"), r.get("cpython")) for r in rows),
+                span(ratio(r.get("pyctypes"), r.get("cffi")) for r in rows)))
+    return "\n".join(lines)
+
+
 def plot(results, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -230,7 +256,12 @@ def main(argv=None):
     parser.add_argument("--json")
     parser.add_argument("--plot")
     parser.add_argument("--only", default="")
+    parser.add_argument("--update", action="store_true",
+                        help="write the table into docs/performance.md, the plot into docs/ratios.png "
+                             "and the summary into README.md")
     args = parser.parse_args(argv)
+    if args.update and args.only:
+        parser.error("--update writes every operation: no --only with it")
     results = run(args.repeat, args.only)
     mode = "PYCTYPES_PURE=1" if os.environ.get("PYCTYPES_PURE", "") not in ("", "0") else "default"
     print("pyctypes mode: %s, %d repeats, medians\n" % (mode, args.repeat))
@@ -239,6 +270,14 @@ def main(argv=None):
         pathlib.Path(args.json).write_text(json.dumps(results, indent=1))
     if args.plot:
         plot(results, args.plot)
+    if args.update:
+        sys.path.insert(0, str(TOP / "tools"))
+        import docblock
+        made = docblock.stamp("python benchmarks/bench.py --repeat %d --update" % args.repeat)
+        head = "pyctypes mode: %s, %d repeats, medians; times in ns.\n\n" % (mode, args.repeat)
+        docblock.update("docs/performance.md", "bench", head + report(results) + "\n\n" + made)
+        docblock.update("README.md", "bench-summary", summary(results) + "\n\n" + made)
+        plot(results, TOP / "docs" / "ratios.png")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Print the conformance table of pyctypes for the README, in Markdown.
+"""Print the conformance table of pyctypes in Markdown, for docs/status.md.
 
 Runs CPython's own ctypes test suite (the running interpreter's stdlib
 `ctypes.test` package) on CPython's `_ctypes`, on pyctypes and on pyctypes with
@@ -11,6 +11,7 @@ many pass on each, and whether pyctypes skips exactly what CPython skips.
     python tools/conformance_table.py --json out.json  # also write the results
     python tools/conformance_table.py --details        # list every deviation (stderr)
     python tools/conformance_table.py test_arrays test_pointers
+    python tools/conformance_table.py --update      write it into docs/status.md too
 
 Exit status 0; with --check, 1 when pyctypes deviates from CPython anywhere.
 """
@@ -23,6 +24,8 @@ import platform
 import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "tools"))
+import docblock  # noqa: E402
 
 
 def _load_runner():
@@ -107,13 +110,15 @@ def markdown(results, modules, data):
                  f"{ref['run']} tests run, {ref['pass']} pass and {ref['skip']} are skipped on CPython. "
                  + "; ".join(f"{runner.IMPLS[i].label}: {totals[i]['pass']} pass, "
                              f"{totals[i]['skip']} skipped" for i in runner.PYCTYPES_IMPLS)
-                 + ". Produced by `python tools/conformance_table.py`.")
+                 + ".")
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help="modules of ctypes.test (default: all)")
+    parser.add_argument("--update", action="store_true",
+                        help="write the table into docs/status.md, with the commit it was made at")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--details", action="store_true",
                         help="list every deviation from CPython on stderr")
@@ -134,7 +139,11 @@ def main(argv=None):
     pairs = [(m, impl) for m in modules for impl in runner.IMPLS]
     results = runner.run_many(pairs, jobs=args.jobs, timeout=args.timeout)
     data = build(results, modules)
-    print(markdown(results, modules, data))
+    table = markdown(results, modules, data)
+    print(table)
+    if args.update:
+        docblock.update("docs/status.md", "conformance",
+                        table + "\n\n" + docblock.stamp("python tools/conformance_table.py --update"))
 
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Print the README's table of real programs on pyctypes, in Markdown.
+"""Print the table of real programs on pyctypes in Markdown, for docs/status.md.
 
 Runs every suite of tests/programs/harness.py (pyglet's own tests, CPython's
 multiprocessing sharedctypes tests per start method, numpy's test_ctypeslib,
@@ -12,6 +12,7 @@ passes on pyctypes; then the headless pyglet program's result line.
     python tools/programs_table.py pyglet-unit mp-spawn
     python tools/programs_table.py --json out.json      also write the results
     python tools/programs_table.py --details            every deviation (stderr)
+    python tools/programs_table.py --update      write it into docs/status.md too
 
 Exit status 0; with --check, 1 when pyctypes deviates from CPython anywhere.
 """
@@ -25,6 +26,8 @@ import platform
 import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "tools"))
+import docblock  # noqa: E402
 
 
 def _load_harness():
@@ -95,13 +98,15 @@ def markdown(results, suites):
         lines.append("")
     lines.append(f"Python {versions['python']}, {sys.platform}-{platform.machine()}: "
                  f"{equal_rows}/{len(suites)} suites pass on pyctypes (both modes) every test "
-                 "that passes on CPython. Produced by `python tools/programs_table.py`.")
+                 "that passes on CPython.")
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("suites", nargs="*", help="suites (default: all): " + ", ".join(harness.SUITES))
+    parser.add_argument("--update", action="store_true",
+                        help="write the table into docs/status.md, with the commit it was made at")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--details", action="store_true", help="every deviation, on stderr")
     parser.add_argument("--check", action="store_true",
@@ -125,7 +130,11 @@ def main(argv=None):
     if args.details:
         for comparison in deviations:
             print(comparison.report(), file=sys.stderr)
-    print(markdown(results, suites))
+    table = markdown(results, suites)
+    print(table)
+    if args.update:
+        docblock.update("docs/status.md", "programs",
+                        table + "\n\n" + docblock.stamp("python tools/programs_table.py --update"))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({f"{s}/{i}": dataclasses.asdict(r) for (s, i), r in results.items()}, f,

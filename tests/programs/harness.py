@@ -68,9 +68,19 @@ RETRIES = 2
 DEFAULT_JOBS = int(os.environ.get("PYCTYPES_PROGRAMS_JOBS", "0")) or os.cpu_count() or 2
 CACHE = os.environ.get("PYCTYPES_PROGRAMS_CACHE") or os.path.join(
     os.path.expanduser("~"), ".cache", "pyctypes", "programs")
+
+
+def _debian_packages(group):
+    """A group of .ci/debian-packages, the one list that .ci/run installs."""
+    with open(os.path.join(REPO, ".ci", "debian-packages")) as f:
+        for line in f:
+            if line.startswith(group + ":"):
+                return tuple(line.split(":", 1)[1].split())
+    raise RuntimeError(f"no '{group}:' line in .ci/debian-packages")
+
+
 # Debian packages the display suites need (named in messages when something is missing).
-DEBIAN_PACKAGES = ("xvfb", "xauth", "libgl1-mesa-dri", "libglx-mesa0", "libglu1-mesa",
-                   "libegl1", "fontconfig", "fonts-dejavu-core", "libfreetype6")
+DEBIAN_PACKAGES = _debian_packages("tests")
 
 
 @dataclasses.dataclass(frozen=True)
