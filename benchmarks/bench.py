@@ -262,6 +262,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.update and args.only:
         parser.error("--update writes every operation: no --only with it")
+    if args.update:     # the commit measured: the tree as it is now
+        sys.path.insert(0, str(TOP / "tools"))
+        import docblock
+        made = docblock.stamp("python benchmarks/bench.py --repeat %d --update" % args.repeat)
     results = run(args.repeat, args.only)
     mode = "PYCTYPES_PURE=1" if os.environ.get("PYCTYPES_PURE", "") not in ("", "0") else "default"
     print("pyctypes mode: %s, %d repeats, medians\n" % (mode, args.repeat))
@@ -271,9 +275,6 @@ def main(argv=None):
     if args.plot:
         plot(results, args.plot)
     if args.update:
-        sys.path.insert(0, str(TOP / "tools"))
-        import docblock
-        made = docblock.stamp("python benchmarks/bench.py --repeat %d --update" % args.repeat)
         head = "pyctypes mode: %s, %d repeats, medians; times in ns.\n\n" % (mode, args.repeat)
         docblock.update("docs/performance.md", "bench", head + report(results) + "\n\n" + made)
         docblock.update("README.md", "bench-summary", summary(results) + "\n\n" + made)

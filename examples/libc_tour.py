@@ -7,6 +7,10 @@ and a Python callback that qsort calls.  Nothing here knows about pyctypes:
 
 import ctypes
 import ctypes.util
+import sys
+
+# Which _ctypes the stdlib package runs on: CPython's extension module, or pyctypes'.
+print("ctypes runs on", sys.modules["_ctypes"].__name__)
 
 libc = ctypes.CDLL(ctypes.util.find_library("c"))
 

@@ -113,6 +113,7 @@ def main(argv=None):
                         help="exit with status 1 if pyctypes deviates from CPython")
     parser.add_argument("--jobs", type=int, default=harness.DEFAULT_JOBS)
     args = parser.parse_args(argv)
+    made = docblock.stamp("python tools/programs_table.py --update")   # the commit measured: the tree as it is now
     suites = args.suites or list(harness.SUITES)
     unknown = sorted(set(suites) - set(harness.SUITES))
     if unknown:
@@ -134,7 +135,7 @@ def main(argv=None):
     print(table)
     if args.update:
         docblock.update("docs/status.md", "programs",
-                        table + "\n\n" + docblock.stamp("python tools/programs_table.py --update"))
+                        table + "\n\n" + made)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({f"{s}/{i}": dataclasses.asdict(r) for (s, i), r in results.items()}, f,
