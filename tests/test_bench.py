@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+import pyctypes
+
 from test_readme import fresh_copy
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -35,6 +37,8 @@ def test_bench_update_from_the_root(tmp_path):
     command = DOCUMENTED.replace("--repeat 5", "--repeat 1")
     env = dict(os.environ)
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env["PATH"]
+    # the pyctypes under test (installed, or src/ of this tree), not the copy's unbuilt src/
+    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(pyctypes.__file__))
     proc = subprocess.run(["bash", "-c", command], cwd=clone, env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
