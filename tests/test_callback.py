@@ -466,7 +466,7 @@ def test_argument_classes_with_their_own_construction_run_it(libs):
 
 
 def test_restype_subclass_instance_result():
-    """A deliberate difference (README): a callback declared to return
+    """A deliberate difference (docs/differences.md): a callback declared to return
     `class MyInt(c_int)` may return a MyInt; its value is the result.  CPython
     reports a TypeError for it (and returns garbage): the report is checked
     there, the value here.  Any other value is converted as before."""
@@ -495,7 +495,7 @@ def test_foreign_thread_leaves_no_dummy_thread(libs):
     """A callback run on a thread C made (a Python thread state for the
     callback only) sees a threading._DummyThread as its current thread; when
     it returns, that dummy is gone from threading._active, as CPython 3.13
-    removes it (3.11 kept one per call for good: a README difference)."""
+    removes it (3.11 kept one per call for good: docs/differences.md)."""
     import threading
     lib = libs[P]
     proto = P.CFUNCTYPE(P.c_int, P.c_int)

@@ -4,8 +4,8 @@ from CPython that fuzzing found (issue 18).  Each test runs in both modes
 
 Where CPython 3.11 is right, the test compares side by side with CPython's
 _ctypes; where 3.11 is wrong, it checks against C compiled on the spot or
-against what the fixed CPython version does, and the README lists the
-difference ("Deliberate differences from CPython 3.11").
+against what the fixed CPython version does, and docs/differences.md lists the
+difference.
 """
 
 import ctypes as C

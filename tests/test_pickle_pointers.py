@@ -184,7 +184,7 @@ def differences(ct):
 def test_pointer_subclasses_refused_where_cpython_pickles(name):
     """CPython 3.11 flags only the direct children of _SimpleCData and does not
     pass the flag from a structure base to a subclass with fields: it pickles
-    these raw addresses.  pyctypes refuses them (README: deliberate
+    these raw addresses.  pyctypes refuses them (docs/differences.md: deliberate
     differences)."""
     assert outcome(lambda: differences(C)[name]().__reduce__()) == ("ok",)
     assert outcome(lambda: differences(P)[name]().__reduce__()) == REFUSED

@@ -186,7 +186,7 @@ def test_swapped_twin_of_a_subclass():
 def test_c_bool_is_its_own_other_endian_type():
     # one byte has no byte order: c_bool (and a subclass) names itself, as
     # c_char and c_byte do, so it may be a field of a Big/LittleEndianStructure
-    # (CPython 3.11-3.13 have no such attribute and refuse it: README)
+    # (CPython 3.11-3.13 have no such attribute and refuse it: docs/differences.md)
     class MyBool(P.c_bool):
         pass
     for t in (P.c_bool, MyBool):

@@ -171,7 +171,7 @@ def test_fields_final_assignment_is_refused_and_changes_nothing():
         return out, m.sizeof(X), hasattr(X, "b")
     same(fn)
     # CPython 3.11 keeps the refused list in the class's __dict__; 3.14 and
-    # pyctypes keep the class as it was (README: deliberate differences)
+    # pyctypes keep the class as it was (docs/differences.md)
     for m, kept in ((P, "a"), (C, "b")):
         class X(m.Structure):
             _fields_ = [("a", m.c_int)]
@@ -604,7 +604,7 @@ def test_stginfo_plan():
     assert basics.stginfo(S).length == 2 and basics.stginfo(T).length == 3
     assert [f.offset for f in basics.stginfo(T).fields] == [0, 8, 16]
     # HASPOINTER is taken over from the base class (3.11 does not: it pickles
-    # T's pointer; README, deliberate differences)
+    # T's pointer; docs/differences.md)
     assert basics.stginfo(T).flags & basics.TYPEFLAG_HASPOINTER
     assert basics.stginfo(S).ffi_type.size == 16
     assert basics.stginfo(U).ffi_type.size == 16

@@ -22,7 +22,8 @@ def _commit():
     commit = git("rev-parse", "--short", "HEAD")
     if not commit:
         return "an unknown commit (not a git checkout)"
-    dirty = git("status", "--porcelain", "--untracked-files=no")
+    # The generated blocks themselves (docs/, README.md) do not count as changes.
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs", ":!README.md")
     return f"{commit} (with uncommitted changes)" if dirty else commit
 
 

@@ -58,6 +58,21 @@ def _versions():
     return found
 
 
+def _deliberate(results, name):
+    """' (N deliberate: `test`, ...)' for the tests of harness.DELIBERATE that
+    pass on CPython and not on pyctypes in some mode, else ''."""
+    reference = results[name, "cpython"]
+    names = []
+    for (suite, test_id) in harness.DELIBERATE:
+        ref = reference.tests.get(test_id)
+        if suite != name or ref is None or ref.outcome not in harness.PASSING:
+            continue
+        got = [results[name, impl].tests.get(test_id) for impl in harness.PYCTYPES_IMPLS]
+        if any(g is None or g.outcome != ref.outcome for g in got):
+            names.append(f"`{test_id.rsplit('::', 1)[-1]}`")
+    return f" ({len(names)} deliberate: {', '.join(names)})" if names else ""
+
+
 def markdown(results, suites):
     versions = _versions()
     lines = ["| package | what runs | tests | " + " | ".join(h for h, _ in PASS_COLUMNS)
@@ -77,7 +92,8 @@ def markdown(results, suites):
                        else f"{package} ({suite.distribution} {version})")
         cells = [_cell(results, name, impl) for _, impl in PASS_COLUMNS]
         lines.append(f"| {package} | {suite.what} | {len(reference.tests)} | "
-                     + " | ".join(cells) + f" | {'yes' if equal else '**no**'} |")
+                     + " | ".join(cells) + f" | {'yes' if equal else '**no**'}"
+                     + _deliberate(results, name) + " |")
     lines.append("")
     headless = [(impl, results.get(("pyglet-headless", impl))) for _, impl in PASS_COLUMNS]
     parts = []

@@ -472,7 +472,7 @@ class Comparison:
 
 
 # Tests of real programs that check a CPython 3.11 behaviour pyctypes changes
-# on purpose (README, "Deliberate differences"): (suite, test id) -> which.
+# on purpose (docs/differences.md): (suite, test id) -> which.
 # Such a test may fail on pyctypes; every other test passing on CPython must pass.
 DELIBERATE = {
     ("numpy-ctypeslib", "::TestAsArray::test_reference_cycles"):

@@ -1,7 +1,7 @@
 """Reliability tests: hypothesis profiles, the C library of the thread and
 call tests, and the session counters of the differential cases.
 
-HYPOTHESIS_PROFILE=long selects the long profile (README figures); the
+HYPOTHESIS_PROFILE=long selects the long profile (the figures of tests/reliability/README.md); the
 default "ci" profile keeps this directory within a few minutes on 2 cores.
 The counters (cases tried, differing, crashed) are printed at the end of the
 session and saved as JSON to $PYCTYPES_RELIABILITY_JSON, or else to the

@@ -121,7 +121,7 @@ def scenario(ct, lib_path, restype, args, ncalls, drop_at, moment, drops, keep,
                 del ns[key]
         gc.collect()
         # whether the drop freed the function object (its prototype class is
-        # not observed: CPython 3.11's CFUNCTYPE cache keeps it, README)
+        # not observed: CPython 3.11's CFUNCTYPE cache keeps it, docs/differences.md)
         freed.append(watched() is None)
 
     def read(values):

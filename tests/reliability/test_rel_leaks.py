@@ -1,6 +1,6 @@
 """Leaks: tools/leakcheck.py with a small N (CI-sized) — every benchmark
 operation and error path leaves reference counts, gc-tracked objects, malloc
-and tracemalloc where they were.  The README's figures come from the tool
+and tracemalloc where they were.  The figures of tests/reliability/README.md come from the tool
 itself at N = 10**6.
 
 The measurement runs in a fresh interpreter: in the test process, after

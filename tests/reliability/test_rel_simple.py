@@ -104,7 +104,7 @@ def test_byte_order_variants(name, order, spec):
         cls = getattr(getattr(ct, name), order, None)
         if cls is None and name == "c_bool":
             # c_bool is its own other-endian type on pyctypes (one byte has no
-            # byte order; README's deliberate differences), as c_char on both
+            # byte order; docs/differences.md), as c_char on both
             cls = ct.c_bool
         if cls is None:
             return None

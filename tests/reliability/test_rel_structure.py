@@ -128,7 +128,7 @@ class one_byte_order_free:
     """CPython 3.11's ctypes._endian refuses c_bool and unions as fields of a
     Big/LittleEndianStructure or Union; pyctypes takes them as they are (one
     byte has no byte order; CPython 3.12+ takes unions so): a deliberate
-    difference (README).  On CPython's side, for the duration of the class
+    difference (docs/differences.md).  On CPython's side, for the duration of the class
     statement, these types get the attribute _endian looks for, naming
     themselves: 3.11 then does what pyctypes does."""
 

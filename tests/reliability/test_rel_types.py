@@ -4,11 +4,11 @@ with CPython's _ctypes (issue 18).
 - caches: POINTER, pointer(), CFUNCTYPE and ``T * n`` of generated types give
   the same identities and names as CPython while the types are used, and, once
   dropped, every type made is collected (CPython 3.11 keeps them all through
-  its strong caches: a deliberate difference, README);
+  its strong caches: a deliberate difference, docs/differences.md);
 - ``obj.__class__ = Other`` between generated types, on owned, resized and
   view instances: CPython's outcome, except where CPython accepts a type that
   needs more memory than the object has, or that reads py_object references
-  where the old type keeps none: pyctypes refuses those with TypeError (README),
+  where the old type keeps none: pyctypes refuses those with TypeError (docs/differences.md),
   which ``expect=`` states from the test's own model of the memory.
 """
 
