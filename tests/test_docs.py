@@ -68,7 +68,7 @@ def test_every_page_is_in_the_navigation():
 
 
 @pytest.mark.parametrize("pure", [False, True], ids=["native", "pure"])
-@pytest.mark.parametrize("page,block", _examples())
+@pytest.mark.parametrize("page,block", list(_examples()))
 def test_python_example_runs(tmp_path, page, block, pure):
     script = tmp_path / "example.py"
     script.write_text(block)
