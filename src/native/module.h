@@ -19,7 +19,7 @@ int init_callplan(PyObject *module);
 int init_funcptr(PyObject *module);
 int init_plan(PyObject *module);
 int init_fallback(PyObject *module);
-int init_newguard(PyObject *module);
+int init_basenew(PyObject *module);
 int init_simple(PyObject *module);
 int init_array(PyObject *module);
 int init_pointer(PyObject *module);

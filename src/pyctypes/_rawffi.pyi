@@ -454,14 +454,13 @@ def bind_new(cls: type, native: type) -> None:
     the StructBase __new__ fallback, which makes it final and comes back."""
 
 def own_new(cls: type, c_name: str) -> None:
-    """cls.__new__(T) refuses a T that is not a subtype of cls with CPython's
-    TypeError texts (the checks of the __new__ of C types), then creates as
-    before: a C type's __new__ becomes the __new__ wrapper of C types bound to
-    cls itself, calling cls's tp_new slot; a Python __new__ of cls's own goes
-    behind a NewGuard, which checks and calls it.  The slots of cls and its
-    subclasses stay as they were.  cls's tp_name becomes c_name (the name of
-    CPython's static type, "_ctypes.Structure", which the texts show);
-    __name__ and __qualname__ do not change."""
+    """cls's tp_name becomes c_name (the name of CPython's static type,
+    "_ctypes.Structure", which the texts show; __name__ and __qualname__ do
+    not change).  If cls's __new__ is a C type's, it becomes the __new__
+    wrapper of C types bound to cls itself: cls.__new__(T) refuses a T that is
+    not a subtype of cls with CPython's TypeError texts, then calls cls's
+    tp_new slot (the slots of cls and its subclasses stay as they were).  A
+    Python __new__ of cls's own is left alone: it checks T itself."""
 
 def rebind(descr: Any, cls: type) -> Any:
     """The getset descriptor descr of a native base, made for cls (a subclass

@@ -15,8 +15,8 @@ import sys
 
 from ._native import PURE, raw
 from . import basics
-from .basics import (DICTFLAG_FINAL, TYPEFLAG_ISPOINTER, ArgumentError, StgInfo, _CData, kind_of,
-                     _CDataMeta, keep_ref, set_stginfo, stginfo)
+from .basics import (DICTFLAG_FINAL, TYPEFLAG_ISPOINTER, ArgumentError, StgInfo, _CData,
+                     _CDataMeta, keep_ref, kind_of, set_stginfo, stginfo)
 from .library import handle_address
 from .conversion import (CTYPES_MAX_ARGCOUNT, FUNCFLAG_CDECL, FUNCFLAG_PYTHONAPI,
                          FUNCFLAG_USE_ERRNO, FUNCFLAG_USE_LASTERROR, NULL_RESTYPE, CallPlan,
