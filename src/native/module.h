@@ -27,6 +27,7 @@ int init_field(PyObject *module);
 int init_struct(PyObject *module);
 int init_metatype(PyObject *module);
 int init_decision(PyObject *module);
+int init_crashreport(PyObject *module);
 
 // Add an enum.IntEnum called name to the module, with members names[0] = 0,
 // names[1] = 1, ...  Throws PyErrorSet.
