@@ -514,6 +514,10 @@ def dlopen(name: Optional[str], mode: int) -> int:
     """Handle of the library (None: the process); OSError(dlerror text)."""
 def dlsym(handle: int, name: str) -> int:
     """Address of the symbol; OSError(dlerror text) when missing."""
+def dladdr(address: int) -> Optional[tuple]:
+    """(path of the loaded object holding address, name of the symbol that
+    starts exactly there or None), or None if no loaded object holds it."""
+
 def dlclose(handle: int) -> None:
     """OSError(dlerror text) on failure."""
 

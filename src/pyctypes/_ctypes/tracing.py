@@ -52,9 +52,15 @@ def _caller():
 
 
 def function_label(who, address):
-    """library:name of a function pointer made from a library, else its address."""
+    """library:name of a function pointer made from a library, or of the
+    symbol the dynamic linker finds at its address, else the address."""
     label = getattr(who, "_fp_label_", None) if who is not None else None
-    return label if label is not None else "0x%x" % (address or 0)
+    if label is not None:
+        return label
+    found = raw.dladdr(address) if address else None
+    if found is not None and found[1] is not None:
+        return "%s:%s" % (os.path.basename(found[0]), found[1])
+    return "0x%x" % (address or 0)
 
 
 def _describe_object(obj):
@@ -237,7 +243,8 @@ class Tracer:
             call.errno = raw.get_errno()
 
     def returned(self, call, value):
-        self._end(call, "= " + _short(repr(value)), False)
+        self._end(call, "= " + (_describe_object(value) if isinstance(value, raw.CData) else _short(repr(value))),
+                  False)
 
     def failed(self, call, exc):
         self._end(call, "raised %s: %s" % (type(exc).__name__, _short(str(exc))), True)
