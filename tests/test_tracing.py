@@ -50,6 +50,8 @@ libc.strlen(b"hello")
 lib.point_sum(POINT(3, 4))
 p = POINT(1, 2)
 lib.point_sum(p)
+libc.memset.restype = None
+libc.memset(ctypes.byref(p), 0, ctypes.sizeof(p))
 tt = ctypes.c_long(86400)
 tm = (ctypes.c_int * 16)()
 libc.gmtime_r(ctypes.byref(tt), tm)
@@ -75,6 +77,7 @@ EXPECTED = """\
 [MainThread] libc.so.6:strlen(0xA -> b'hello') = 5 <T> at prog.py:{strlen}
 [MainThread] libfuncs.so:point_sum(<struct POINT by value {{x=3, y=4}}>) = 3004 <T> at prog.py:{sum1}
 [MainThread] libfuncs.so:point_sum(<struct POINT by value {{x=1, y=2}}>) = 1002 <T> at prog.py:{sum2}
+[MainThread] libc.so.6:memset(0xA -> &<struct POINT at 0xA {{x=1, y=2}}>, 0, 8) = None <T> at prog.py:{memset}
 [MainThread] libc.so.6:gmtime_r(0xA -> &<c_long at 0xA>, 0xA -> <c_int[16] at 0xA>) = A <T> at prog.py:{gmtime}
 [MainThread] libc.so.6:qsort(0xA -> <c_int[2] at 0xA>, 2, 4, 0xA -> <callback by_value>) ...
 [MainThread]   callback by_value(<LP_c_int to 0xA>, <LP_c_int to 0xA>) = 2 <T>
@@ -83,7 +86,7 @@ EXPECTED = """\
 [second] libc.so.6:strlen(0xA -> b'xyz') = 3 <T> at prog.py:{thread}
 [MainThread] libc.so.6:strlen(...) raised ArgumentError: argument 1: TypeError: wrong type at prog.py:{bad}
 """.format(abs=line_of("libc.abs(-5)"), cos=line_of("libm.cos(0.0)"), strlen=line_of('strlen(b"hello")'),
-           sum1=line_of("point_sum(POINT(3, 4))"), sum2=line_of("point_sum(p)"),
+           sum1=line_of("point_sum(POINT(3, 4))"), sum2=line_of("point_sum(p)"), memset=line_of("libc.memset(ctypes.byref(p)"),
            gmtime=line_of("gmtime_r("), qsort=line_of("libc.qsort("), open=line_of("libc_errno.open("),
            thread=line_of('strlen(b"xyz")'), bad=line_of("libc.strlen(3)"))
 
@@ -145,6 +148,7 @@ def test_trace_summary(tmp_path, clib_path, mode):
     assert table[0].split() == ["function", "calls", "total", "ms", "mean", "us", "errors"]
     rows = {cells[0]: (int(cells[1]), int(cells[4])) for cells in (line.split() for line in table[1:])}
     assert rows == {"libc.so.6:abs": (1, 0), "libm.so.6:cos": (1, 0), "libc.so.6:strlen": (3, 1),
+                    "libc.so.6:memset": (1, 0),
                     "libfuncs.so:point_sum": (2, 0), "libc.so.6:gmtime_r": (1, 0),
                     "libc.so.6:qsort": (1, 0), "libc.so.6:open": (1, 0)}
     for line in table[1:]:
