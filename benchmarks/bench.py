@@ -256,6 +256,8 @@ def main(argv=None):
     parser.add_argument("--json")
     parser.add_argument("--plot")
     parser.add_argument("--only", default="")
+    parser.add_argument("--crash-report", action="store_true",
+                        help="with pyctypes' crash report on, as under python -m pyctypes run")
     parser.add_argument("--update", action="store_true",
                         help="write the table into docs/performance.md, the plot into docs/ratios.png "
                              "and the summary into README.md")
@@ -265,17 +267,23 @@ def main(argv=None):
     if args.update:     # the commit measured: the tree as it is now
         sys.path.insert(0, str(TOP / "tools"))
         import docblock
-        made = docblock.stamp("python benchmarks/bench.py --repeat %d --update" % args.repeat)
+        made = docblock.stamp("python benchmarks/bench.py --repeat %d%s --update" % (
+            args.repeat, " --crash-report" if args.crash_report else ""))
+    if args.crash_report:
+        import pyctypes
+        pyctypes.enable_crash_report()
     results = run(args.repeat, args.only)
     mode = "PYCTYPES_PURE=1" if os.environ.get("PYCTYPES_PURE", "") not in ("", "0") else "default"
-    print("pyctypes mode: %s, %d repeats, medians\n" % (mode, args.repeat))
+    print("pyctypes mode: %s%s, %d repeats, medians\n"
+          % (mode, ", crash report on" if args.crash_report else "", args.repeat))
     print(report(results))
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(results, indent=1))
     if args.plot:
         plot(results, args.plot)
     if args.update:
-        head = "pyctypes mode: %s, %d repeats, medians; times in ns.\n\n" % (mode, args.repeat)
+        head = "pyctypes mode: %s%s, %d repeats, medians; times in ns.\n\n" % (
+            mode, ", crash report on" if args.crash_report else "", args.repeat)
         docblock.update("docs/performance.md", "bench", head + report(results) + "\n\n" + made)
         docblock.update("README.md", "bench-summary", summary(results) + "\n\n" + made)
         plot(results, TOP / "docs" / "ratios.png")

@@ -258,9 +258,9 @@ def test_stdin_and_pickling_of_main_classes(tmp_path):
 
 def test_usage():
     rc, out, err = pyctypes()
-    assert rc == 2 and "python -m pyctypes run script.py" in out
+    assert rc == 2 and "python -m pyctypes run [options] script.py" in out
     rc, out, err = pyctypes("--help")
-    assert rc == 0 and "python -m pyctypes -m module" in out
+    assert rc == 0 and "[options] -m module" in out and "python -m pyctypes --version" in out
     rc, out, err = pyctypes("bogus")
     assert rc == 2 and "usage" not in out and "python -m pyctypes run" in err
 

@@ -14,6 +14,8 @@ import sys
 
 import pytest
 
+import pyctypes
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
@@ -31,6 +33,10 @@ def _examples():
 
 def _environment(pure):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYCTYPES_")}
+    # the pyctypes under test (installed, or src/ of this tree), from any directory
+    env["PYTHONPATH"] = os.pathsep.join(
+        [os.path.dirname(os.path.dirname(pyctypes.__file__))]
+        + [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
     if pure:
         env["PYCTYPES_PURE"] = "1"
     return env
