@@ -1,8 +1,10 @@
-"""pyctypes._ctypes: CPython 3.11's `_ctypes` module, written in Python.
+"""pyctypes._ctypes: the running CPython's `_ctypes` module (3.11, 3.12 or
+3.13), written in Python.
 
 The stdlib `ctypes` package imports this module as `_ctypes` (see
 pyctypes._binding).  One module per type family; this file only gathers the
-public names, exactly those of CPython's `_ctypes`.
+public names, exactly those of the running CPython's `_ctypes` (what differs
+between versions is chosen in versions.py).
 """
 
 from .basics import (ArgumentError, _unpickle, addressof, alignment, buffer_info, byref,
@@ -17,6 +19,13 @@ from .function import (CFuncPtr, CTYPES_MAX_ARGCOUNT, FUNCFLAG_CDECL, FUNCFLAG_P
 from .library import RTLD_GLOBAL, RTLD_LOCAL, dlclose, dlopen, dlsym
 from .helpers import (Py_DECREF, Py_INCREF, PyObj_FromPtr, _cast_addr, _memmove_addr,
                       _memset_addr, _string_at_addr, _wstring_at_addr, get_errno, set_errno)
+
+from . import versions as _versions
+if _versions.HAS_SIZEOF_TIME_T:
+    import sysconfig as _sysconfig
+    # sizeof(time_t) as the interpreter was built with it (its pyconfig.h)
+    SIZEOF_TIME_T = _sysconfig.get_config_var("SIZEOF_TIME_T")
+    del _sysconfig
 
 from . import basics as _basics
 from ._native import PURE as _PURE

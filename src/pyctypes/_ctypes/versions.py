@@ -1,0 +1,51 @@
+"""What differs between the CPython versions pyctypes runs on: one flag per
+behaviour, each named for what it does, each set here and nowhere else.
+
+pyctypes' `_ctypes` is the running interpreter's `_ctypes`, with that
+version's behaviour: the families read the flags below and never
+``sys.version_info``.  To see what differs on 3.13, read the 3.13 lines.
+
+A flag is True on the versions that have the behaviour.
+"""
+
+import sys
+
+# The versions pyctypes supports: pyctypes/__init__.py refuses any other
+# (pyproject.toml's requires-python says the same to pip).
+SUPPORTED = ((3, 11), (3, 12), (3, 13))
+
+VERSION = sys.version_info[:2]
+
+# ---------------------------------------------------------------- 3.12
+
+# _ctypes.SIZEOF_TIME_T (ctypes.c_time_t is made from it).
+HAS_SIZEOF_TIME_T = VERSION >= (3, 12)
+
+# PEP 3118 formats of structures name their padding ("T{<c:a:3x<i:b:}"), and
+# one of a structure with a bit field is "B" (CPython gh-91565, gh-108346).
+PEP3118_PADDING = VERSION >= (3, 12)
+
+# ArgumentError keeps the message of the conversion's error: "argument 1:
+# TypeError: 'str' object cannot be interpreted as an integer" (3.11: "wrong
+# type").
+ARGUMENT_ERROR_KEEPS_MESSAGE = VERSION >= (3, 12)
+
+# ---------------------------------------------------------------- 3.13
+
+# The metaclasses make a type's plan in __init__ rather than __new__ (a
+# metaclass's own __init__ runs before it), and a second __init__ raises.
+TYPE_DATA_IN_INIT = VERSION >= (3, 13)
+
+# A common metaclass base, _ctypes.CType_Type, holding __mul__ and __sizeof__.
+CTYPE_TYPE = VERSION >= (3, 13)
+
+# Structure._align_ and Union._align_: a minimum alignment of the type.
+ALIGN_ATTRIBUTE = VERSION >= (3, 13)
+
+# A union nested in a big-endian structure may itself be big-endian (3.12
+# refuses it: "This type does not support other endianness").
+OTHER_ENDIAN_UNIONS = VERSION >= (3, 13)
+
+# Conversion errors name the ctypes type ("'bytes' object cannot be
+# interpreted as ctypes.c_wchar_p").
+CONVERSION_ERRORS_NAME_TYPE = VERSION >= (3, 13)
