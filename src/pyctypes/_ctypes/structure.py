@@ -23,6 +23,7 @@ import sys
 
 from ._native import native_bases, raw
 from . import basics
+from . import versions
 from .array import PyCArrayType
 from .basics import (caller_module, DICTFLAG_FINAL, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
                      TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, StgInfo, _CData, _CDataMeta,
@@ -386,6 +387,25 @@ def _field_format(name, info):
     return "%s:%s:" % (fmt, name)
 
 
+def _padded_format(parsed, layout, base_size):
+    """A structure's PEP 3118 format naming its padding (3.12 on): "x" or "Nx"
+    before a field that starts past the end of the one before it (a base
+    class's fields end at its size), and after the last one up to the size.
+    A bit field ends where its type's storage unit does."""
+    parts, end = ["T{"], base_size
+    for (name, _, finfo, _), place in zip(parsed, layout.placements):
+        parts.append(_padding(place.offset - end))
+        parts.append(_field_format(name, finfo))
+        end = max(end, place.offset + finfo.size)
+    parts.append(_padding(layout.size - end))
+    parts.append("}")
+    return "".join(parts)
+
+
+def _padding(count):
+    return "" if count <= 0 else "x" if count == 1 else "%dx" % count
+
+
 def _update_stginfo(cls, fields, is_struct):
     """Check _fields_, lay the type out and install its field descriptors
     (CPython's PyCStructUnionType_update_stgdict)."""
@@ -453,7 +473,9 @@ def _update_stginfo(cls, fields, is_struct):
         setattr(cls, name, field)
         own_fields.append(field)
 
-    if is_struct and not packed:
+    if is_struct and versions.PEP3118_PADDING:
+        info.format = _padded_format(parsed, result, baseinfo.size if baseinfo is not None else 0)
+    elif is_struct and not packed:
         info.format = "T{%s}" % "".join(_field_format(name, finfo)
                                          for name, _, finfo, _ in parsed)
     else:

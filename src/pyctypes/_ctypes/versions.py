@@ -22,13 +22,13 @@ VERSION = sys.version_info[:2]
 HAS_SIZEOF_TIME_T = VERSION >= (3, 12)
 
 # PEP 3118 formats of structures name their padding ("T{<c:a:3x<i:b:}"), and
-# one of a structure with a bit field is "B" (CPython gh-91565, gh-108346).
+# a packed structure has one too (3.11: "B").
 PEP3118_PADDING = VERSION >= (3, 12)
 
-# ArgumentError keeps the message of the conversion's error: "argument 1:
-# TypeError: 'str' object cannot be interpreted as an integer" (3.11: "wrong
-# type").
-ARGUMENT_ERROR_KEEPS_MESSAGE = VERSION >= (3, 12)
+# A simple type's from_param that refuses a value raises its setter's error
+# ("'str' object cannot be interpreted as an integer"; 3.11: "wrong type"),
+# and so does a call through argtypes ("argument 1: TypeError: ...").
+SIMPLE_FROM_PARAM_KEEPS_ERROR = VERSION >= (3, 12)
 
 # ---------------------------------------------------------------- 3.13
 
@@ -46,6 +46,7 @@ ALIGN_ATTRIBUTE = VERSION >= (3, 13)
 # refuses it: "This type does not support other endianness").
 OTHER_ENDIAN_UNIONS = VERSION >= (3, 13)
 
-# Conversion errors name the ctypes type ("'bytes' object cannot be
-# interpreted as ctypes.c_wchar_p").
-CONVERSION_ERRORS_NAME_TYPE = VERSION >= (3, 13)
+# c_char_p, c_wchar_p and c_void_p's from_param name the type they refuse
+# ("'bytes' object cannot be interpreted as ctypes.c_wchar_p"; before: "wrong
+# type").
+POINTER_FROM_PARAM_NAMES_TYPE = VERSION >= (3, 13)
