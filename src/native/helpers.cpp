@@ -143,7 +143,8 @@ extern "C" PyObject *rawffi_string_at(const char *ptr, int size) {
         if (size == 0) return PyBytes_FromStringAndSize(nullptr, 0);
         if (!ptr) raise(PyExc_ValueError, "string_at: NULL pointer");
         Py_ssize_t n = size == -1 ? static_cast<Py_ssize_t>(std::strlen(ptr)) : size;
-        if (n < 0) raise(PyExc_ValueError, "string_at: negative size");
+        // CPython's text and class (PyBytes_FromStringAndSize's own check)
+        if (n < 0) raise(PyExc_SystemError, "Negative size passed to PyBytes_FromStringAndSize");
         return PyBytes_FromStringAndSize(ptr, n);
     });
 }
@@ -154,7 +155,7 @@ extern "C" PyObject *rawffi_wstring_at(const wchar_t *ptr, int size) {
         if (size == 0) return PyUnicode_New(0, 0);     // as string_at
         if (!ptr) raise(PyExc_ValueError, "wstring_at: NULL pointer");
         Py_ssize_t n = size == -1 ? static_cast<Py_ssize_t>(std::wcslen(ptr)) : size;
-        if (n < 0) raise(PyExc_ValueError, "wstring_at: negative size");
+        if (n < 0) raise(PyExc_SystemError, "Negative size passed to PyUnicode_New");
         return PyUnicode_FromWideChar(ptr, n);
     });
 }

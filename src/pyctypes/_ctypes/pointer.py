@@ -70,21 +70,6 @@ def pointer_param_rule(cls, value):
 class PyCPointerType(_CDataMeta):
     """metatype for the Pointer Objects"""
 
-    def __new__(mcls, name, bases, namespace, **kwds):
-        cls = super().__new__(mcls, name, bases, namespace, **kwds)
-        if _CData in bases:
-            return cls              # the abstract base _Pointer itself
-        info = StgInfo(size=raw.sizeof_code("P"), align=raw.alignof_code("P"), length=1,
-                       ffi_type=raw.FFIType.for_code("P"), flags=TYPEFLAG_ISPOINTER,
-                       kind="pointer")
-        if "_type_" in cls.__dict__:         # only the class's own _type_ counts
-            proto = cls.__dict__["_type_"]
-            _check_proto(proto)
-            info.proto = proto
-            info.format = _pointer_format(proto)
-        set_stginfo(cls, info)
-        return cls
-
     def set_type(cls, ctype, /):
         """Complete a pointer type made by POINTER("name") (ctypes.SetPointerType)."""
         info = cls.__dict__.get("_stginfo_")
@@ -98,6 +83,23 @@ class PyCPointerType(_CDataMeta):
         type.__setattr__(cls, "_type_", ctype)
 
     from_param = params.from_param_of(pointer_param_rule)
+
+
+def _make_pointer_type(cls, name, bases, namespace):
+    if _CData in cls.__bases__:
+        return                      # the abstract base _Pointer itself
+    info = StgInfo(size=raw.sizeof_code("P"), align=raw.alignof_code("P"), length=1,
+                   ffi_type=raw.FFIType.for_code("P"), flags=TYPEFLAG_ISPOINTER,
+                   kind="pointer")
+    if "_type_" in cls.__dict__:         # only the class's own _type_ counts
+        proto = cls.__dict__["_type_"]
+        _check_proto(proto)
+        info.proto = proto
+        info.format = _pointer_format(proto)
+    set_stginfo(cls, info)
+
+
+basics.TYPE_DATA[PyCPointerType] = _make_pointer_type
 
 
 # ---------------------------------------------------------------- the instances

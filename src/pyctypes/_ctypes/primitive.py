@@ -8,7 +8,7 @@ function results and callback arguments all read and write through them.
 """
 
 from ._native import native_bases, raw
-from . import params, versions
+from . import basics, params, versions
 from .basics import (TYPEFLAG_ISPOINTER, CArgObject, StgInfo, _CData, _CDataMeta,
                      is_cdata, is_simple_subclass, keep_ref, set_stginfo, stginfo, type_name)
 
@@ -285,31 +285,33 @@ def simple_stginfo(code, swapped=False):
 class PyCSimpleType(_CDataMeta):
     """Metaclass of the simple types (c_int, c_char_p, ...)."""
 
-    def __new__(mcls, name, bases, namespace, **kwds):
-        cls = super().__new__(mcls, name, bases, namespace, **kwds)
-        if _CData in bases:
-            return cls          # the abstract base _SimpleCData itself
-        code = _check_type_code(cls)
-        set_stginfo(cls, simple_stginfo(code))
-        if code in _POINTER_FROM_PARAM and cls.__base__ is _SimpleCData:
-            # Only the direct children get the pointer from_param (as CPython),
-            # so a subclass's own from_param stays in force.
-            type.__setattr__(cls, "from_param", classmethod(_POINTER_FROM_PARAM[code]))
-        if mcls is PyCSimpleType and code in _SWAPPABLE:
-            # CPython makes the other-endian twin here; it is made on first use
-            # instead (most programs never ask), from the same name, bases and
-            # namespace CPython's create_other_endian_type would use.
-            type.__setattr__(cls, "__ctype_le__", cls)
-            type.__setattr__(cls, "__ctype_be__", _SwappedTwin(cls, name, bases, namespace))
-        elif mcls is PyCSimpleType and code == "?":
-            # one byte has no byte order: c_bool may be a field of a
-            # Big/LittleEndianStructure, as c_char and c_byte (CPython 3.11-3.13
-            # refuse it)
-            type.__setattr__(cls, "__ctype_le__", cls)
-            type.__setattr__(cls, "__ctype_be__", cls)
-        return cls
-
     from_param = params.from_param_of(_simple_param_rule)
+
+
+def _make_simple_type(cls, name, bases, namespace):
+    if _CData in cls.__bases__:
+        return                  # the abstract base _SimpleCData itself
+    code = _check_type_code(cls)
+    set_stginfo(cls, simple_stginfo(code))
+    if code in _POINTER_FROM_PARAM and cls.__base__ is _SimpleCData:
+        # Only the direct children get the pointer from_param (as CPython),
+        # so a subclass's own from_param stays in force.
+        type.__setattr__(cls, "from_param", classmethod(_POINTER_FROM_PARAM[code]))
+    if type(cls) is PyCSimpleType and code in _SWAPPABLE:
+        # CPython makes the other-endian twin here; it is made on first use
+        # instead (most programs never ask), from the same name, bases and
+        # namespace CPython's create_other_endian_type would use.
+        type.__setattr__(cls, "__ctype_le__", cls)
+        type.__setattr__(cls, "__ctype_be__", _SwappedTwin(cls, name, bases, namespace))
+    elif type(cls) is PyCSimpleType and code == "?":
+        # one byte has no byte order: c_bool may be a field of a
+        # Big/LittleEndianStructure, as c_char and c_byte (CPython 3.11-3.13
+        # refuse it)
+        type.__setattr__(cls, "__ctype_le__", cls)
+        type.__setattr__(cls, "__ctype_be__", cls)
+
+
+basics.TYPE_DATA[PyCSimpleType] = _make_simple_type
 
 
 class _SwappedTwin:

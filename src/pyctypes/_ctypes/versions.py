@@ -5,7 +5,10 @@ pyctypes' `_ctypes` is the running interpreter's `_ctypes`, with that
 version's behaviour: the families read the flags below and never
 ``sys.version_info``.  To see what differs on 3.13, read the 3.13 lines.
 
-A flag is True on the versions that have the behaviour.
+A flag is True on the versions that have the behaviour.  What the stdlib
+package's own files do differently (3.12's ctypes.c_time_t and path-like
+CDLL names, 3.13's big-endian unions in big-endian structures and
+SetPointerType's DeprecationWarning) needs no flag: that version's file runs.
 """
 
 import sys
@@ -42,11 +45,13 @@ CTYPE_TYPE = VERSION >= (3, 13)
 # Structure._align_ and Union._align_: a minimum alignment of the type.
 ALIGN_ATTRIBUTE = VERSION >= (3, 13)
 
-# A union nested in a big-endian structure may itself be big-endian (3.12
-# refuses it: "This type does not support other endianness").
-OTHER_ENDIAN_UNIONS = VERSION >= (3, 13)
-
 # c_char_p, c_wchar_p and c_void_p's from_param name the type they refuse
 # ("'bytes' object cannot be interpreted as ctypes.c_wchar_p"; before: "wrong
 # type").
 POINTER_FROM_PARAM_NAMES_TYPE = VERSION >= (3, 13)
+
+# An exception a callback raises, or its result's conversion, is reported
+# with the callback named in the message ("Exception ignored on calling ctypes
+# callback function <function f at 0x...>") and no object (before: the
+# callback as the hook's object).
+UNRAISABLE_MESSAGE_NAMES_OBJECT = VERSION >= (3, 13)
