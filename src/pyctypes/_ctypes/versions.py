@@ -13,10 +13,6 @@ SetPointerType's DeprecationWarning) needs no flag: that version's file runs.
 
 import sys
 
-# The versions pyctypes supports: pyctypes/__init__.py refuses any other
-# (pyproject.toml's requires-python says the same to pip).
-SUPPORTED = ((3, 11), (3, 12), (3, 13))
-
 VERSION = sys.version_info[:2]
 
 # ---------------------------------------------------------------- 3.12
