@@ -428,7 +428,8 @@ def _update_stginfo(cls, fields, is_struct):
     (CPython's PyCStructUnionType_update_stgdict)."""
     # presence, not value, of _swappedbytes_ decides the bit order (_endian.py)
     big_endian = hasattr(cls, "_swappedbytes_") != _HOST_BIG
-    old_semantics = hasattr(cls, "_use_broken_old_ctypes_structure_semantics_")
+    old_semantics = (versions.OLD_STRUCTURE_SEMANTICS
+                     and hasattr(cls, "_use_broken_old_ctypes_structure_semantics_"))
     pack, packed = _pack_of(cls)
     min_align = _align_of(cls)
     if isinstance(fields, dict):

@@ -17,6 +17,10 @@ VERSION = sys.version_info[:2]
 
 # ---------------------------------------------------------------- 3.12
 
+# A structure class with _use_broken_old_ctypes_structure_semantics_ lays its
+# fields out ignoring its base class's (3.11 only).
+OLD_STRUCTURE_SEMANTICS = VERSION < (3, 12)
+
 # _ctypes.SIZEOF_TIME_T (ctypes.c_time_t is made from it).
 HAS_SIZEOF_TIME_T = VERSION >= (3, 12)
 
