@@ -16,7 +16,7 @@ import weakref
 from collections.abc import MutableMapping
 
 from ._native import native_bases, raw
-from . import basics, params
+from . import basics, params, versions
 from .basics import (caller_module, StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_param_rule, kind_of,
                      cdata_set,
                      get_container, get_kept_objects, is_cdata, keep_ref, make_view, set_stginfo,
@@ -396,6 +396,8 @@ def _cast(address, src, ctype):
     """ctypes.cast(obj, ctype): a new ctype instance holding address, sharing
     src's keep-alives and keeping src itself alive (CPython's cast())."""
     if not _is_pointer_type(ctype):
+        if versions.CAST_ERROR_NAMES_CTYPES_ONLY and not isinstance(ctype, _CDataMeta):
+            raise TypeError("cast() argument 2 must be a pointer type")
         name = type_name(ctype if isinstance(ctype, type) else type(ctype))
         raise TypeError("cast() argument 2 must be a pointer type, not %s" % name)
     result = ctype()

@@ -682,7 +682,11 @@ def _finalize(cls):
 class PyCStructType(_StructUnionType):
     """metatype for the CData Objects"""
 
-    __new__ = _StructUnionType.__new__          # in the class's own dict, as CPython
+    # in the class's own dict, as CPython's: where the type data is made
+    if versions.TYPE_DATA_IN_INIT:
+        __init__ = _StructUnionType.__init__
+    else:
+        __new__ = _StructUnionType.__new__
     __setattr__ = _StructUnionType.__setattr__
     __delattr__ = _StructUnionType.__delattr__
 

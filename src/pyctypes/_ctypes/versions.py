@@ -55,3 +55,7 @@ POINTER_FROM_PARAM_NAMES_TYPE = VERSION >= (3, 13)
 # callback function <function f at 0x...>") and no object (before: the
 # callback as the hook's object).
 UNRAISABLE_MESSAGE_NAMES_OBJECT = VERSION >= (3, 13)
+
+# cast() to something that is not a ctypes type says only "cast() argument 2
+# must be a pointer type" (before: ", not <its type>").
+CAST_ERROR_NAMES_CTYPES_ONLY = VERSION >= (3, 13)
