@@ -252,6 +252,10 @@ class CArgObject:
     _ffi_type: FFIType
     _address: int
 
+def name_carg_type(name: str) -> None:
+    """CArgObject's full name, its module included ("_ctypes.CArgObject"; it is
+    "CArgObject", module builtins, until named)."""
+
 def byref(obj: CData, offset: int = 0, /) -> CArgObject:
     """A CArgObject 'P' whose value is obj's address plus offset (wrapped to
     pointer width), keeping obj.  TypeError "byref() argument must be a ctypes

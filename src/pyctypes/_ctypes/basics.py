@@ -597,10 +597,11 @@ def _audit(event, *args):
 # the simple types' from_param.  The native type holds the argument's value in
 # its own 16-byte slot (at ``_address``), the ffi type to pass it as
 # (``_ffi_type``), its tag (``_tag``), and the object it keeps alive (``_obj``);
-# its repr is CPython's.  It is named CArgObject, in module builtins, as
-# CPython 3.11's (3.12 on: _ctypes.CArgObject; not followed yet: the native
-# type's name is fixed when the core is built).
+# its repr is CPython's.  It is named CArgObject, in module builtins (3.12 on:
+# _ctypes), as CPython's.
 CArgObject = raw.CArgObject
+if versions.CARG_OBJECT_IN_CTYPES:
+    raw.name_carg_type("_ctypes.CArgObject")
 
 
 class _ArgBuffer(raw.CData):

@@ -33,6 +33,10 @@ PEP3118_PADDING = VERSION >= (3, 12)
 # and so does a call through argtypes ("argument 1: TypeError: ...").
 SIMPLE_FROM_PARAM_KEEPS_ERROR = VERSION >= (3, 12)
 
+# byref()'s and from_param's CArgObject type is _ctypes.CArgObject (before:
+# builtins.CArgObject).
+CARG_OBJECT_IN_CTYPES = VERSION >= (3, 12)
+
 # ---------------------------------------------------------------- 3.13
 
 # The metaclasses make a type's plan in __init__ rather than __new__ (a
