@@ -90,7 +90,27 @@ PyObject *h_sequence_length(PyObject *, PyObject *arg) {
     return n < 0 ? nullptr : PyLong_FromSsize_t(n);
 }
 
+// seal(cls, disallow_instantiation): cls's attributes can no longer be set or
+// deleted (Py_TPFLAGS_IMMUTABLETYPE), as those of CPython's C types (the
+// classes of _ctypes are); the second flag marks a type made uncallable by its
+// own __new__, as CPython's _CData and CField are.  Subclasses are not sealed.
+PyObject *h_seal(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyType_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "seal(cls, disallow_instantiation)");
+        return nullptr;
+    }
+    int disallow = PyObject_IsTrue(args[1]);
+    if (disallow < 0) return nullptr;
+    auto *type = reinterpret_cast<PyTypeObject *>(args[0]);
+    type->tp_flags |= Py_TPFLAGS_IMMUTABLETYPE;
+    if (disallow) type->tp_flags |= Py_TPFLAGS_DISALLOW_INSTANTIATION;
+    PyType_Modified(type);
+    Py_RETURN_NONE;
+}
+
 PyMethodDef helper_methods[] = {
+    {"seal", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(h_seal)), METH_FASTCALL,
+     "seal(cls, disallow_instantiation): cls becomes immutable (Py_TPFLAGS_IMMUTABLETYPE)."},
     {"get_errno", h_get_errno, METH_NOARGS, "get_errno() -> the calling thread's private ctypes errno."},
     {"set_errno", h_set_errno, METH_O, "set_errno(value) -> set the private ctypes errno; return the old value."},
     {"set_cast_hook", h_set_cast_hook, METH_O,

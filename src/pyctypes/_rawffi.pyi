@@ -503,6 +503,11 @@ def set_cast_hook(hook: Optional[Callable[[int, Any, type], Any]]) -> None:
 def Py_INCREF(obj: Any) -> Any: ...
 def Py_DECREF(obj: Any) -> Any: ...
 def PyObj_FromPtr(address: int) -> Any: ...
+def seal(cls: type, disallow_instantiation: bool) -> None:
+    """cls's attributes can no longer be set or deleted (Py_TPFLAGS_IMMUTABLETYPE,
+    as CPython's C types); with disallow_instantiation, the flag saying so too
+    (cls's own __new__ refuses).  Not inherited by subclasses."""
+
 def take_object(address: int) -> Any:
     """Read a PyObject* at address and return it, taking over (stealing) the
     reference it holds (a py_object result of a foreign function).

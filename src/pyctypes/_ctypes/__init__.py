@@ -28,7 +28,8 @@ if _versions.HAS_SIZEOF_TIME_T:
     del _sysconfig
 
 from . import basics as _basics
-from ._native import PURE as _PURE
+from ._native import PURE as _PURE, raw as _raw
+from .structure import CField as _CField
 if not _PURE:       # the native core executes the plans the families make from now on
     from . import fastpath as _fastpath
     _fastpath.install()
@@ -37,5 +38,22 @@ if not _PURE:       # the native core executes the plans the families make from 
 for _base in (Structure, Union, Array, _SimpleCData, _Pointer, CFuncPtr):
     _basics.own_new(_base)
 del _base
+
+
+def _seal():
+    """The classes CPython writes in C are immutable (Structure.x = 1 raises),
+    and _CData and CField say they cannot be instantiated: the six base
+    classes, their metaclasses and ours between those and type, from now on."""
+    bases = (Structure, Union, Array, _SimpleCData, _Pointer, CFuncPtr)
+    ours = [c for b in bases for c in type(b).__mro__
+            if c.__module__ == "_ctypes" or c.__module__.startswith(__name__ + ".")]
+    for cls in dict.fromkeys([*bases, *ours]):
+        _raw.seal(cls, False)
+    _raw.seal(_basics._CData, True)
+    _raw.seal(_CField, True)
+
+
+_seal()
+del _seal, _raw, _CField
 
 __version__ = "1.1.0"

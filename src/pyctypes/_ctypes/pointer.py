@@ -282,7 +282,8 @@ class _PointerTypeCache(MutableMapping):
         self._others = {}
 
     def _on_type(self, key):
-        return isinstance(key, type) and key.__flags__ & _HEAPTYPE
+        return (isinstance(key, type) and key.__flags__ & _HEAPTYPE
+                and not key.__flags__ & _IMMUTABLETYPE)
 
     def __getitem__(self, key):
         if self._on_type(key):
@@ -327,6 +328,7 @@ class _PointerTypeCache(MutableMapping):
 
 
 _HEAPTYPE = 1 << 9      # Py_TPFLAGS_HEAPTYPE: a type whose dict may be given an attribute
+_IMMUTABLETYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: ... unless sealed (_ctypes' own classes)
 _pointer_type_cache = _PointerTypeCache()
 _others = _pointer_type_cache._others
 _ATTR = _PointerTypeCache._ATTR
