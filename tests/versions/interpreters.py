@@ -174,3 +174,13 @@ def _prune(keep):
         path = os.path.join(CACHE, entry)
         if entry.startswith(prefix) and path != keep:
             shutil.rmtree(path, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    # One line per other supported version: where its interpreter is, or that it is missing.
+    for _version in other_versions():
+        _python, _how = find_interpreter(_version)
+        if _python is None:
+            print(f"CPython {_version}: MISSING, pyctypes will not be tested on it: {_how}")
+        else:
+            print(f"CPython {_version}: {_python} ({_how})")
