@@ -290,3 +290,20 @@ def test_set_pointer_type_warns_as_the_version_does():
             m.SetPointerType(lp, T)
         return [w.category.__name__ for w in caught], lp._type_.__name__
     same(run)
+
+
+@pytest.mark.parametrize("pure", ["0", "1"])
+def test_libc_tour_prints_what_cpython_prints(pure):
+    # the README's main job, on the running version
+    import subprocess
+    script = str(SRC.parents[1] / "examples" / "libc_tour.py")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pyctypes.__file__)),
+               PYCTYPES_PURE=pure)
+    env.pop("PYCTYPES_INSTALL", None)
+
+    def output(*command):
+        proc = subprocess.run([sys.executable, *command], env=env, capture_output=True,
+                              text=True, timeout=120)
+        return proc.returncode, proc.stdout, proc.stderr
+    ours, theirs = output("-m", "pyctypes", "run", script), output(script)
+    assert ours == theirs and theirs[0] == 0 and theirs[1]
