@@ -230,10 +230,16 @@ def main(argv=None):
     parser.add_argument("--json")
     parser.add_argument("--plot")
     parser.add_argument("--only", default="")
+    parser.add_argument("--crash-report", action="store_true",
+                        help="with pyctypes' crash report on, as under python -m pyctypes run")
     args = parser.parse_args(argv)
+    if args.crash_report:
+        import pyctypes
+        pyctypes.enable_crash_report()
     results = run(args.repeat, args.only)
     mode = "PYCTYPES_PURE=1" if os.environ.get("PYCTYPES_PURE", "") not in ("", "0") else "default"
-    print("pyctypes mode: %s, %d repeats, medians\n" % (mode, args.repeat))
+    print("pyctypes mode: %s%s, %d repeats, medians\n"
+          % (mode, ", crash report on" if args.crash_report else "", args.repeat))
     print(report(results))
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(results, indent=1))

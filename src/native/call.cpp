@@ -1,5 +1,6 @@
 // call.cpp: CallInterface: ffi_prep_cif / ffi_prep_cif_var and ffi_call, with GIL and errno handling.
 #include "call.h"
+#include "crashreport.h"
 #include "ffitypes.h"
 #include "helpers.h"
 #include "module.h"
@@ -12,6 +13,8 @@
 #include <vector>
 
 namespace rawffi {
+
+bool calls_diverted = false;
 
 PyTypeObject *CallInterface_Type = nullptr;
 
@@ -109,7 +112,10 @@ constexpr size_t stack_args = 16;
 PyObject *ci_call(PyObject *o, PyObject *const *args, Py_ssize_t nargs) {
     return guard([&]() -> PyObject * {
         CallInterfaceObject *self = as_ci(o);
-        if (nargs != 4) raise(PyExc_TypeError, "call() takes exactly 4 arguments (function, args, result, flags)");
+        if (nargs < 4 || nargs > 6)
+            raise(PyExc_TypeError, "call() takes 4 to 6 arguments (function, args, result, flags, who, pyargs)");
+        PyObject *who = nargs > 4 && args[4] != Py_None ? args[4] : nullptr;
+        PyObject *pyargs = nargs > 5 && PyTuple_Check(args[5]) ? args[5] : nullptr;
         void *fn = PyLong_AsVoidPtr(args[0]);
         if (!fn) {
             if (PyErr_Occurred()) throw_if_error();
@@ -141,8 +147,12 @@ PyObject *ci_call(PyObject *o, PyObject *const *args, Py_ssize_t nargs) {
             argv[i] = PyLong_AsVoidPtr(items[i]);
             if (!argv[i] && PyErr_Occurred()) throw_if_error();
         }
-        if (call_prepared(self, reinterpret_cast<void (*)()>(fn), argv, result, static_cast<int>(flags)) < 0)
-            throw_if_error();
+        ForeignCall record{nullptr, reinterpret_cast<void (*)()>(fn), who, self->atypes(), argv, n,
+                           pyargs ? &PyTuple_GET_ITEM(pyargs, 0) : nullptr, pyargs ? PyTuple_GET_SIZE(pyargs) : 0};
+        auto call = [&]() noexcept {
+            return call_prepared(self, reinterpret_cast<void (*)()>(fn), argv, result, static_cast<int>(flags));
+        };
+        if (foreign_call(record, call) < 0) throw_if_error();
         Py_RETURN_NONE;
     });
 }
@@ -159,8 +169,24 @@ PyObject *ci_repr(PyObject *o) {
 
 PyMethodDef ci_methods[] = {
     {"call", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(ci_call)), METH_FASTCALL,
-     "call(function, args, result, flags): call the C function at address function; args holds\n"
-     "one address per argument; the return value is written at result (0 for void)."},
+     "call(function, args, result, flags, who=None, pyargs=None): call the C function at address\n"
+     "function; args holds one address per argument; the return value is written at result (0 for\n"
+     "void).  who (the function pointer or its name) and pyargs (the tuple of Python arguments)\n"
+     "are for the crash report."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyObject *fn_divert_calls(PyObject *, PyObject *on) {
+    int t = PyObject_IsTrue(on);
+    if (t < 0) return nullptr;
+    bool was = std::exchange(calls_diverted, t != 0);
+    return PyBool_FromLong(was);
+}
+
+PyMethodDef call_functions[] = {
+    {"divert_calls", fn_divert_calls, METH_O,
+     "divert_calls(on) -> bool: while on, function pointers and closures run the Python level's\n"
+     "executors (_pycall_, the closure's invoke) instead of their native plans; the old state."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -223,7 +249,8 @@ int init_call(PyObject *module) {
         if (PyModule_AddType(module, CallInterface_Type) < 0) throw_if_error();
         if (PyModule_AddIntConstant(module, "CALL_RELEASE_GIL", CALL_RELEASE_GIL) < 0 ||
             PyModule_AddIntConstant(module, "CALL_USE_ERRNO", CALL_USE_ERRNO) < 0 ||
-            PyModule_AddIntConstant(module, "CALL_CHECK_PYERR", CALL_CHECK_PYERR) < 0)
+            PyModule_AddIntConstant(module, "CALL_CHECK_PYERR", CALL_CHECK_PYERR) < 0 ||
+            PyModule_AddFunctions(module, call_functions) < 0)
             throw_if_error();
         return 0;
     });

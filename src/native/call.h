@@ -11,6 +11,10 @@ enum CallFlags : int {
     CALL_CHECK_PYERR = 4,   // after the call, fail if a Python error is set
 };
 
+// While true (divert_calls(True), for tracing), function pointers and closures
+// run the Python level's executors instead of their native plans.
+extern bool calls_diverted;
+
 // One allocation per prepared signature: the object header, the ffi_cif, and
 // (right after the struct, as the var-object items) the ffi_type* array.
 struct CallInterfaceObject {

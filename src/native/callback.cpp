@@ -41,6 +41,8 @@ struct CallbackPlan {
     SiteCache results;                // the exact result types store_result said the row stores
     PyObject *store_result = nullptr; // owned or NULL (void): store_result(address, value)
     PyObject *on_error = nullptr;     // owned: on_error(stage, exc), stage "argument" or "call"
+    PyObject *invoke = nullptr;       // owned: the Python level's invoke(args, result), run while
+                                      // calls are diverted (tracing)
 };
 
 struct ClosureObject {
@@ -278,8 +280,11 @@ void handler(ffi_cif *cif, void *ret, void **args, void *userdata) {
         } else {
             try {
                 ResultBuffer tmp(rt);  // zeroed
-                ok = self->plan ? run_plan(self, callable.get(), args, tmp.get())
-                                : run_callable(callable.get(), args, tmp.get(), self->flags);
+                if (self->plan && !calls_diverted) [[likely]]
+                    ok = run_plan(self, callable.get(), args, tmp.get());
+                else
+                    ok = run_callable(self->plan ? self->plan->invoke : callable.get(), args, tmp.get(),
+                                      self->flags);
                 if (ok && rt->type != FFI_TYPE_VOID) widen_result(rt, tmp.get(), ret);
             } catch (std::bad_alloc &) {
                 PyErr_NoMemory();
@@ -308,15 +313,21 @@ PyMethodDef callback_functions[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
-void free_plan(CallbackPlan *plan) noexcept {
-    if (!plan) return;
-    for (CallbackArg &a : plan->args) {
+// Drop every object the plan holds (the plan stays, empty: tp_clear).
+void clear_plan(CallbackPlan &plan) noexcept {
+    for (CallbackArg &a : plan.args) {
         Ref::steal(std::exchange(a.obj, nullptr)).reset();
         Ref::steal(std::exchange(a.spare, nullptr)).reset();
     }
-    plan->results.clear();
-    Ref::steal(std::exchange(plan->store_result, nullptr)).reset();
-    Ref::steal(std::exchange(plan->on_error, nullptr)).reset();
+    plan.results.clear();
+    Ref::steal(std::exchange(plan.store_result, nullptr)).reset();
+    Ref::steal(std::exchange(plan.on_error, nullptr)).reset();
+    Ref::steal(std::exchange(plan.invoke, nullptr)).reset();
+}
+
+void free_plan(CallbackPlan *plan) noexcept {
+    if (!plan) return;
+    clear_plan(*plan);
     delete plan;
 }
 
@@ -342,12 +353,13 @@ PyStructSequence_Field closure_plan_fields[] = {
     {"result_code", "the type code whose row may store results, or None"},
     {"store_result", "store_result(address, value) -> True if the row stores that type; None: void"},
     {"on_error", "on_error(stage, exc): reports a failed argument or call"},
+    {"invoke", "invoke(args, result): the Python level's executor, run while calls are diverted"},
     {nullptr, nullptr},
 };
 PyStructSequence_Desc closure_plan_desc = {
     "pyctypes._rawffi.ClosurePlan",
-    "ClosurePlan((args, result_code, store_result, on_error)): how a closure converts natively.",
-    closure_plan_fields, 4,
+    "ClosurePlan((args, result_code, store_result, on_error, invoke)): how a closure converts natively.",
+    closure_plan_fields, 5,
 };
 
 CallbackArg parse_arg(PyObject *item, const ffi_type *t) {
@@ -390,11 +402,14 @@ std::unique_ptr<CallbackPlan, void (*)(CallbackPlan *)> parse_plan(PyObject *spe
     std::unique_ptr<CallbackPlan, void (*)(CallbackPlan *)> plan(new CallbackPlan, free_plan);
     if (!Py_IS_TYPE(spec, ClosurePlan_Type)) raise(PyExc_TypeError, "a Closure plan must be a ClosurePlan");
     PyObject *args = PyStructSequence_GET_ITEM(spec, 0), *rcode = PyStructSequence_GET_ITEM(spec, 1),
-             *store = PyStructSequence_GET_ITEM(spec, 2), *on_error = PyStructSequence_GET_ITEM(spec, 3);
+             *store = PyStructSequence_GET_ITEM(spec, 2), *on_error = PyStructSequence_GET_ITEM(spec, 3),
+             *invoke = PyStructSequence_GET_ITEM(spec, 4);
     if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) != static_cast<Py_ssize_t>(cif.nargs))
         raise(PyExc_ValueError, "a ClosurePlan needs one ClosureArg per argument of the cif");
     if (!PyCallable_Check(on_error)) raise(PyExc_TypeError, "a ClosurePlan's on_error must be callable");
     plan->on_error = Py_NewRef(on_error);
+    if (!PyCallable_Check(invoke)) raise(PyExc_TypeError, "a ClosurePlan's invoke must be callable");
+    plan->invoke = Py_NewRef(invoke);
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(args); i++)
         plan->args.push_back(parse_arg(PyTuple_GET_ITEM(args, i), cif.arg_types[i]));
     if (store != Py_None) {
@@ -454,6 +469,7 @@ int cl_traverse(PyObject *o, visitproc visit, void *arg) {
         }
         Py_VISIT(plan->store_result);
         Py_VISIT(plan->on_error);
+        Py_VISIT(plan->invoke);
         if (int r = plan->results.traverse(visit, arg)) return r;
     }
     return 0;
@@ -465,15 +481,7 @@ int cl_clear(PyObject *o) {
     // cycles).  A cleared closure called from C reports an error.
     ClosureObject *self = as_cl(o);
     Ref callable = Ref::steal(std::exchange(self->callable, nullptr));
-    if (CallbackPlan *plan = self->plan) {
-        for (CallbackArg &a : plan->args) {
-            Ref::steal(std::exchange(a.obj, nullptr)).reset();
-            Ref::steal(std::exchange(a.spare, nullptr)).reset();
-        }
-        plan->results.clear();
-        Ref::steal(std::exchange(plan->store_result, nullptr)).reset();
-        Ref::steal(std::exchange(plan->on_error, nullptr)).reset();
-    }
+    if (self->plan) clear_plan(*self->plan);
     return 0;
 }
 

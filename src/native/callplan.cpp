@@ -3,6 +3,7 @@
 // the foreign call, the result (GetResult, as planned).
 #include "callplan.h"
 #include "carg.h"
+#include "crashreport.h"
 #include "ffitypes.h"
 #include "memory.h"
 #include "module.h"
@@ -296,8 +297,9 @@ Ref make_result(CallPlanObject *plan, void *buf) {
 
 // The call through the signature it needs (direct, the declared cif, or one
 // made for it), the result made in rbuf (room for rt and a full ffi_arg).
-PyObject *finish(CallPlanObject *plan, Frame &f, void (*fn)(), ffi_type *rt, bool declared_ok,
+PyObject *finish(CallPlanObject *plan, Frame &f, ForeignCall &record, ffi_type *rt, bool declared_ok,
                  bool variadic, Py_ssize_t nconv, Py_ssize_t nargs, void *rbuf) {
+    void (*fn)() = record.fn;
     DirectSig own_sig;
     const DirectSig *direct = declared_ok ? &plan->direct : nullptr;
     if (!declared_ok && !variadic) {
@@ -305,7 +307,8 @@ PyObject *finish(CallPlanObject *plan, Frame &f, void (*fn)(), ffi_type *rt, boo
         direct = &own_sig;
     }
     if (direct && direct->usable) [[likely]] {
-        if (call_direct(*direct, fn, f.values, rbuf, plan->flags) < 0) throw PyErrorSet{};
+        if (foreign_call(record, [&]() noexcept { return call_direct(*direct, fn, f.values, rbuf, plan->flags); }) < 0)
+            throw PyErrorSet{};
         // The frame's keep-alives outlive the result conversion (a char *
         // result may point into an argument).
         return make_result(plan, rbuf).release();
@@ -321,7 +324,8 @@ PyObject *finish(CallPlanObject *plan, Frame &f, void (*fn)(), ffi_type *rt, boo
         if (st != FFI_OK) raise(PyExc_RuntimeError, variadic ? "ffi_prep_cif_var failed" : "ffi_prep_cif failed");
         cif = &own;
     }
-    if (call_cif(cif, fn, f.values, rbuf, plan->flags) < 0) throw PyErrorSet{};
+    if (foreign_call(record, [&]() noexcept { return call_cif(cif, fn, f.values, rbuf, plan->flags); }) < 0)
+        throw PyErrorSet{};
     if (is_narrow_int(rt)) {
         InlineStorage narrow;
         narrow_result(rt, rbuf, narrow.bytes);
@@ -330,7 +334,8 @@ PyObject *finish(CallPlanObject *plan, Frame &f, void (*fn)(), ffi_type *rt, boo
     return make_result(plan, rbuf).release();
 }
 
-PyObject *call(CallPlanObject *plan, const void *fnslot, PyObject *const *args, Py_ssize_t nargs) {
+PyObject *call(CallPlanObject *plan, const void *fnslot, PyObject *const *args, Py_ssize_t nargs,
+               PyObject *who) {
     if (plan->cleared) [[unlikely]] raise(PyExc_RuntimeError, "this CallPlan was cleared");
     Py_ssize_t nconv = plan->nconv;
     bool bad_count = nconv >= 0 && (plan->extra_args ? nconv > nargs : nconv != nargs);
@@ -341,7 +346,9 @@ PyObject *call(CallPlanObject *plan, const void *fnslot, PyObject *const *args, 
     const DirectSig &direct = plan->direct;
     if (nargs == 0 && direct.usable && direct.nargs == 0 && direct.ret != DirectSig::Ret::Memory) [[likely]] {
         InlineStorage rbuf;
-        if (call_direct_noargs(direct, fn, rbuf.bytes, plan->flags) < 0) throw PyErrorSet{};
+        ForeignCall record{nullptr, fn, who, nullptr, nullptr, 0, nullptr, 0};
+        if (foreign_call(record, [&]() noexcept { return call_direct_noargs(direct, fn, rbuf.bytes, plan->flags); }) < 0)
+            throw PyErrorSet{};
         if (plan->rkind == ResultKind::Simple && !plan->checker) [[likely]]
             return check(simple_result(*plan->rcode, rbuf.bytes));
         return make_result(plan, rbuf.bytes).release();
@@ -366,12 +373,13 @@ PyObject *call(CallPlanObject *plan, const void *fnslot, PyObject *const *args, 
         }
     }
     bool variadic = 0 < nconv && nconv < nargs;
+    ForeignCall record{nullptr, fn, who, f.types, f.values, nargs, args, nargs};
     if (rt->size > sizeof(InlineStorage)) [[unlikely]] {
         ResultBuffer big(rt);                   // on the stack up to 64 bytes
-        return finish(plan, f, fn, rt, declared_ok, variadic, nconv, nargs, big.get());
+        return finish(plan, f, record, rt, declared_ok, variadic, nconv, nargs, big.get());
     }
     InlineStorage small;
-    return finish(plan, f, fn, rt, declared_ok, variadic, nconv, nargs, small.bytes);
+    return finish(plan, f, record, rt, declared_ok, variadic, nconv, nargs, small.bytes);
 }
 
 // ---------------------------------------------------------------- the type
@@ -554,7 +562,7 @@ PyObject *plan_call_method(PyObject *o, PyObject *const *args, Py_ssize_t nargs)
     return guard([&]() -> PyObject * {
         if (nargs < 1) raise(PyExc_TypeError, "call() needs the function address");
         void *fn = to_address(args[0]);
-        return plan_call(as_plan(o), &fn, args + 1, nargs - 1);
+        return plan_call(as_plan(o), &fn, args + 1, nargs - 1, nullptr);
     });
 }
 
@@ -590,8 +598,15 @@ PyType_Spec plan_spec = {
 }  // namespace
 
 PyObject *plan_call(CallPlanObject *plan, const void *fnslot, PyObject *const *args,
-                    Py_ssize_t nargs) noexcept {
-    return guard([&] { return call(plan, fnslot, args, nargs); });
+                    Py_ssize_t nargs, PyObject *who) noexcept {
+    // guard()'s boundary, spelled out: GCC does not inline guard's lambda here
+    try {
+        return call(plan, fnslot, args, nargs, who);
+    } catch (PyErrorSet &) {
+        return nullptr;
+    } catch (std::bad_alloc &) {
+        return PyErr_NoMemory();
+    }
 }
 
 int init_callplan(PyObject *module) {

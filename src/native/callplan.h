@@ -58,8 +58,9 @@ inline bool is_callplan(PyObject *o) noexcept { return Py_IS_TYPE(o, CallPlan_Ty
 // Call the C function whose address is stored at fnslot (read after the
 // argument count is checked: ValueError for NULL) with args[0..nargs), as
 // the plan says.  Returns the result (a new reference) or NULL with an error
-// set (ArgumentError naming the argument for a failed conversion).
+// set (ArgumentError naming the argument for a failed conversion).  who (the
+// function pointer, or NULL) is what the crash report names.
 PyObject *plan_call(CallPlanObject *plan, const void *fnslot, PyObject *const *args,
-                    Py_ssize_t nargs) noexcept;
+                    Py_ssize_t nargs, PyObject *who) noexcept;
 
 }  // namespace rawffi

@@ -1,7 +1,9 @@
 // funcptr.cpp: the FuncPtr type: native calls of function pointers through
 // their CallPlan, the Python level's _pycall_ for everything else.
 #include "funcptr.h"
+#include "call.h"
 #include "callplan.h"
+#include "crashreport.h"
 #include "module.h"
 
 #include <array>
@@ -45,7 +47,7 @@ PyObject *planned_call(PyObject *self, PyObject *plan_obj, PyObject *const *args
     FuncPtrObject *fp = as_fp(self);
     Ref plan = Ref::borrow(plan_obj);   // argtypes may be set again while the GIL is released
     PyObject *result = plan_call(reinterpret_cast<CallPlanObject *>(plan.get()), fp->base.b_ptr,
-                                 args, nargs);
+                                 args, nargs, self);
     if (!result || !fp->errcheck) [[likely]] return result;
     return guard([&]() -> PyObject * {
         Ref res = Ref::steal(result);
@@ -64,7 +66,7 @@ PyObject *fp_call(PyObject *self, PyObject *args, PyObject *kwargs) {
     fp->vectorcall = fp_vectorcall;     // instances made without tp_new get it here
     PyObject *const *items = &PyTuple_GET_ITEM(args, 0);
     Py_ssize_t nargs = PyTuple_GET_SIZE(args);
-    if ((kwargs && PyDict_GET_SIZE(kwargs)) || !fp->plan) [[unlikely]] {
+    if ((kwargs && PyDict_GET_SIZE(kwargs)) || !fp->plan || calls_diverted) [[unlikely]] {
         return guard([&]() -> PyObject * {
             PyObject *meth = _PyType_Lookup(Py_TYPE(self), s_pycall);
             if (!meth) raise(PyExc_TypeError, "this function pointer type has no _pycall_");
@@ -102,7 +104,7 @@ PyObject *fp_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, Py
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (Py_TYPE(self)->tp_call != fp_call) [[unlikely]] return overridden_call(self, args, nargs, kwnames);
     PyObject *plan = as_fp(self)->plan;
-    if ((kwnames && PyTuple_GET_SIZE(kwnames)) || !plan) [[unlikely]]
+    if ((kwnames && PyTuple_GET_SIZE(kwnames)) || !plan || calls_diverted) [[unlikely]]
         return python_call(self, args, nargs, kwnames);
     return planned_call(self, plan, args, nargs, nullptr);
 }
@@ -134,21 +136,39 @@ int set_errcheck(PyObject *o, PyObject *value, void *) {
     return 0;
 }
 
+PyObject *get_label(PyObject *o, void *) {
+    PyObject *l = as_fp(o)->label;
+    return Py_NewRef(l ? l : Py_None);
+}
+
+int set_label(PyObject *o, PyObject *value, void *) {
+    if (value && value != Py_None && !PyUnicode_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "_fp_label_ must be a str or None");
+        return -1;
+    }
+    PyObject *l = value && value != Py_None ? Py_NewRef(value) : nullptr;
+    Ref old = Ref::steal(std::exchange(as_fp(o)->label, l));
+    return 0;
+}
+
 PyGetSetDef fp_getset[] = {
     {"_fp_plan_", get_plan, set_plan, "the CallPlan of native calls (None: calls run _pycall_)", nullptr},
     {"_fp_errcheck_", get_errcheck, set_errcheck, "errcheck(result, func, args), or None", nullptr},
+    {"_fp_label_", get_label, set_label, "'library:name' of the function, for the crash report, or None", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 
 int fp_traverse(PyObject *o, visitproc visit, void *arg) {
     Py_VISIT(as_fp(o)->plan);
     Py_VISIT(as_fp(o)->errcheck);
+    Py_VISIT(as_fp(o)->label);
     return CData_Type->tp_traverse(o, visit, arg);
 }
 
 int fp_clear(PyObject *o) {
     Ref plan = Ref::steal(std::exchange(as_fp(o)->plan, nullptr));
     Ref errcheck = Ref::steal(std::exchange(as_fp(o)->errcheck, nullptr));
+    Ref label = Ref::steal(std::exchange(as_fp(o)->label, nullptr));
     return CData_Type->tp_clear(o);
 }
 
@@ -156,8 +176,10 @@ void fp_dealloc(PyObject *o) {
     PyObject_GC_UnTrack(o);
     Ref plan = Ref::steal(std::exchange(as_fp(o)->plan, nullptr));
     Ref errcheck = Ref::steal(std::exchange(as_fp(o)->errcheck, nullptr));
+    Ref label = Ref::steal(std::exchange(as_fp(o)->label, nullptr));
     plan.reset();
     errcheck.reset();
+    label.reset();
     CData_Type->tp_dealloc(o);
 }
 
@@ -203,6 +225,12 @@ PyMethodDef funcptr_functions[] = {
 };
 
 }  // namespace
+
+PyObject *funcptr_label(PyObject *who) noexcept {
+    if (!who) return nullptr;
+    if (PyUnicode_Check(who)) return who;
+    return PyObject_TypeCheck(who, &funcptr_type) ? as_fp(who)->label : nullptr;
+}
 
 int init_funcptr(PyObject *module) {
     return guard_int([&] {

@@ -10,6 +10,7 @@ struct FuncPtrObject {
     vectorcallfunc vectorcall;
     PyObject *plan;           // owned CallPlan, or NULL: calls go to the Python level's _pycall_
     PyObject *errcheck;       // owned or NULL: errcheck(result, func, args) after each call
+    PyObject *label;          // owned or NULL: "library:name", for the crash report
 };
 
 // The FuncPtr type object (set by init_funcptr).

@@ -63,7 +63,21 @@ PyObject *lib_dlclose(PyObject *, PyObject *arg) {
     });
 }
 
+// dladdr(address) -> (library path, symbol name or None), or None when no
+// loaded object holds the address.
+PyObject *lib_dladdr(PyObject *, PyObject *arg) {
+    return guard([&]() -> PyObject * {
+        void *p = handle_arg(arg);
+        Dl_info info{};
+        if (!p || !dladdr(p, &info) || !info.dli_fname) Py_RETURN_NONE;
+        bool exact = info.dli_sname && info.dli_saddr == p;
+        return Py_BuildValue("(Nz)", PyUnicode_DecodeFSDefault(info.dli_fname), exact ? info.dli_sname : nullptr);
+    });
+}
+
 PyMethodDef lib_methods[] = {
+    {"dladdr", lib_dladdr, METH_O,
+     "dladdr(address) -> (path of the object holding it, the symbol starting there or None), or None."},
     {"dlopen", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(lib_dlopen)), METH_FASTCALL,
      "dlopen(name, mode) -> handle of the library (None: the process); OSError(dlerror text)."},
     {"dlsym", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(lib_dlsym)), METH_FASTCALL,

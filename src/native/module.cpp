@@ -7,8 +7,8 @@ int exec_module(PyObject *m) {
     using namespace rawffi;
     for (auto init : {init_memory, init_access, init_ffitypes, init_library, init_call,
                       init_callback, init_helpers, init_bound, init_carg, init_decision, init_callplan,
-                      init_funcptr, init_plan, init_fallback, init_newguard, init_simple, init_array,
-                      init_pointer, init_field, init_struct, init_metatype}) {
+                      init_funcptr, init_plan, init_fallback, init_basenew, init_simple, init_array,
+                      init_pointer, init_field, init_struct, init_metatype, init_crashreport}) {
         if (init(m) < 0) return -1;
     }
     return 0;

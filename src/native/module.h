@@ -19,7 +19,7 @@ int init_callplan(PyObject *module);
 int init_funcptr(PyObject *module);
 int init_plan(PyObject *module);
 int init_fallback(PyObject *module);
-int init_newguard(PyObject *module);
+int init_basenew(PyObject *module);
 int init_simple(PyObject *module);
 int init_array(PyObject *module);
 int init_pointer(PyObject *module);
@@ -27,6 +27,7 @@ int init_field(PyObject *module);
 int init_struct(PyObject *module);
 int init_metatype(PyObject *module);
 int init_decision(PyObject *module);
+int init_crashreport(PyObject *module);
 
 // Add an enum.IntEnum called name to the module, with members names[0] = 0,
 // names[1] = 1, ...  Throws PyErrorSet.

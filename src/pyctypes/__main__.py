@@ -1,8 +1,15 @@
 """Command line: run programs on pyctypes, and ctypes-configure code generation.
 
-    python -m pyctypes run script.py [args...]     run a script with ctypes bound to pyctypes
-    python -m pyctypes -m module [args...]         run a module likewise (as python -m would)
-    python -m pyctypes configure spec.py -o out.py generate a module from CConfig classes
+    python -m pyctypes run [options] script.py [args...]   run a script with ctypes bound to pyctypes
+    python -m pyctypes [run] [options] -m module [args...] run a module likewise (as python -m would)
+    python -m pyctypes configure spec.py -o out.py         generate a module from CConfig classes
+
+options:
+    --trace[=PATTERN]    a line per foreign call and callback (PATTERN: comma-separated globs
+                         of function names, or of library:name)
+    --trace-file FILE    write the trace to FILE (default: stderr)
+    --trace-summary      at exit, a table per function: calls, time, errors
+    --no-crash-report    no report of the foreign call when the program dies of a signal
 """
 
 import builtins
@@ -80,10 +87,44 @@ def _report_uncaught(exc):
     return 1
 
 
-def _run_as_main(target, is_module, args):
+def _parse_options(argv):
+    """The run options at the front of argv: (options, the rest), or None if
+    one is malformed."""
+    options = {"trace": None, "trace_file": None, "summary": False, "crash_report": True}
+    i = 0
+    while i < len(argv) and argv[i].startswith("--"):
+        arg = argv[i]
+        if arg == "--trace":
+            options["trace"] = ""
+        elif arg.startswith("--trace="):
+            options["trace"] = arg[len("--trace="):]
+        elif arg == "--trace-file" and i + 1 < len(argv):
+            i += 1
+            options["trace_file"] = argv[i]
+        elif arg.startswith("--trace-file="):
+            options["trace_file"] = arg[len("--trace-file="):]
+        elif arg == "--trace-summary":
+            options["summary"] = True
+        elif arg == "--no-crash-report":
+            options["crash_report"] = False
+        else:
+            return None
+        i += 1
+    if (options["trace_file"] is not None or options["summary"]) and options["trace"] is None:
+        options["trace"] = ""
+    return options, argv[i:]
+
+
+def _run_as_main(target, is_module, args, options):
     """Run target like `python script.py` / `python -m module`, with pyctypes installed."""
     import pyctypes
     pyctypes.install()
+    if options["crash_report"]:
+        pyctypes.enable_crash_report()
+    tracer = None
+    if options["trace"] is not None:
+        tracer = pyctypes.trace(options["trace"] or None, options["trace_file"], options["summary"])
+        tracer.start()
     ours = sys.modules.get("__main__")      # this module: keep it alive while the program runs
     try:
         if is_module:
@@ -99,6 +140,8 @@ def _run_as_main(target, is_module, args):
     except BaseException as exc:
         return _report_uncaught(exc)
     finally:
+        if tracer is not None:
+            tracer.stop()
         del ours
 
 
@@ -107,11 +150,19 @@ def main(argv=None):
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE.strip())
         return 0 if argv else 2
+    if argv[0] == "run" or argv[0].startswith("--"):
+        parsed = _parse_options(argv[1:] if argv[0] == "run" else argv)
+        if parsed is not None:
+            options, rest = parsed
+            if len(rest) >= 2 and rest[0] == "-m":
+                return _run_as_main(rest[1], True, rest[2:], options)
+            if rest and argv[0] == "run" and rest[0] != "-m":
+                return _run_as_main(rest[0], False, rest[1:], options)
+        print(USAGE.strip(), file=sys.stderr)
+        return 2
     command, rest = argv[0], argv[1:]
-    if command == "run" and rest:
-        return _run_as_main(rest[0], False, rest[1:])
     if command == "-m" and rest:
-        return _run_as_main(rest[0], True, rest[1:])
+        return _run_as_main(rest[0], True, rest[1:], _parse_options([])[0])
     if command == "configure":
         from pyctypes.configure.cli import main as configure_main
         return configure_main(rest)

@@ -185,8 +185,11 @@ class CallInterface:
     argtypes: tuple
     nfixed: int                        # -1, or the number of fixed arguments
     def __init__(self, restype: FFIType, argtypes: Sequence[FFIType], nfixed: int = -1) -> None: ...
-    def call(self, function: int, args: Sequence[int], result: int, flags: int) -> None:
-        """Call the C function at address ``function``.  ``args`` holds one
+    def call(self, function: int, args: Sequence[int], result: int, flags: int,
+             who: Any = None, pyargs: Optional[tuple] = None) -> None:
+        """Call the C function at address ``function``.  ``who`` (the function
+        pointer, or its label) and ``pyargs`` (the Python arguments) are what
+        the crash report shows if the call dies.  ``args`` holds one
         address per argument, pointing at the argument's value.  The return
         value is written at ``result`` (restype.size bytes; integers narrower
         than ffi_arg are narrowed here, as libffi defines).  ``result`` may be
@@ -211,21 +214,18 @@ class Closure:
       zeroed before the call; narrow integer results are widened to ffi_arg
       here).  If callable raises, the exception goes to sys.unraisablehook
       (PyErr_WriteUnraisable) and the result is zero.
-    - with ``plan = (argspecs, result_code, store_result, on_error)``, the
-      closure converts natively and calls ``callable(*values)``.  One argspec
-      per argument: ``("load", code, swapped)`` (the code's value),
-      ``("new", cls, size)`` (a CData instance of cls made by CData's tp_new,
-      holding a copy of size bytes), ``("instance", cls, size)`` (the same
-      made by calling ``cls()``, which must give a CData instance, else
-      TypeError "unexpected result of create argument"), ``("reader",
-      reader)`` (``reader(address)``).  A failed argument calls
-      ``on_error("argument", exc)`` and the callable is not called; a raising
-      callable calls ``on_error("call", exc)``.  The result: none for a void
-      cif (store_result None); else exact ints (any int for integer codes) and
-      exact floats/ints for f d g, bool/int for ?, are stored natively when
-      ``result_code`` is given; everything else by ``store_result(address,
-      value)``, which reports its own errors.  Errors in the hooks themselves
-      go to PyErr_WriteUnraisable.  A failed call leaves a zero result.
+    - with a ``plan`` (a ClosurePlan), the closure converts natively and
+      calls ``callable(*values)``: each argument as its ClosureArg says.  A
+      failed argument calls ``on_error("argument", exc)`` and the callable is
+      not called; a raising callable calls ``on_error("call", exc)``.  The
+      result: none for a void cif (store_result None); else by
+      ``store_result(address, value)``, which stores it (reporting its own
+      errors) and answers True when the row of ``result_code`` alone stores
+      every value of that exact type: such types are stored natively from
+      then on.  Errors in the hooks themselves go to PyErr_WriteUnraisable.
+      A failed call leaves a zero result.  While calls are diverted
+      (divert_calls), the plan's ``invoke(args, result)`` runs instead, as
+      an unplanned closure runs its callable.
 
     ``flags``: CALL_USE_ERRNO swaps C errno with the private ctypes errno
     around the Python call."""
@@ -234,6 +234,31 @@ class Closure:
     callable: Callable[..., Any]
     def __init__(self, cif: CallInterface, callable: Callable[..., Any], flags: int = 0,
                  plan: Optional[tuple] = None) -> None: ...
+
+class ClosureArgKind(enum.IntEnum):
+    """How a planned closure makes one argument."""
+    LOAD = 0        # the value of the type code at the argument's address
+    NEW = 1         # a new instance of the class (CData's tp_new) holding a copy of size bytes
+    INSTANCE = 2    # the same made by calling the class (it must give a CData instance)
+    READER = 3      # reader(address), the Python level's
+
+class ClosureArg(tuple):
+    """``ClosureArg((kind, obj, code, size, swapped))``: obj is the class
+    (NEW, INSTANCE) or the reader (READER), code and swapped the type code
+    (LOAD), size the bytes copied (NEW, INSTANCE).  Checked when the Closure
+    is made."""
+
+class ClosurePlan(tuple):
+    """``ClosurePlan((args, result_code, store_result, on_error, invoke))``:
+    one ClosureArg per argument of the cif; the type code whose row may store
+    results, or None; store_result(address, value), None for void;
+    on_error(stage, exc); invoke(args, result), the Python level's executor
+    (run while calls are diverted).  Checked when the Closure is made."""
+
+def divert_calls(on: bool) -> bool:
+    """While on, function pointers call ``_pycall_`` and closures run their
+    plan's ``invoke``: the Python level executes every call (tracing turns
+    it on).  Returns the old state."""
 
 def set_thread_end_hook(hook: Optional[Callable[[], Any]]) -> None:
     """hook() runs when a callback called on a thread Python never saw has
@@ -358,6 +383,20 @@ class FuncPtr(CData):
     ``type(self)._pycall_(self, *args, **kwargs)``."""
     _fp_plan_: Optional[CallPlan]
     _fp_errcheck_: Optional[Callable[[Any, Any, tuple], Any]]
+    _fp_label_: Optional[str]          # "library:name", named by the crash report
+
+# ---------------------------------------------------------------- crash report
+def enable_crash_report() -> bool:
+    """On SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT inside a foreign call
+    (every call records itself, on the caller's stack, while it runs), write
+    to stderr the function (its ``_fp_label_``), its arguments as C received
+    them, the fault address and where it lies among the Python arguments'
+    buffers, and the calls it runs inside through callbacks; then the signal
+    goes to the handler installed before (faulthandler's, for the Python
+    stacks), or its default action.  Async-signal-safe.  False if on already."""
+
+def disable_crash_report() -> bool:
+    """The handlers installed before come back; False if it was off."""
 
 def enable_vectorcall(cls: type) -> bool:
     """Let a FuncPtr subclass take vectorcalls (3.11 does not give heap
@@ -458,14 +497,13 @@ def bind_new(cls: type, native: type) -> None:
     the StructBase __new__ fallback, which makes it final and comes back."""
 
 def own_new(cls: type, c_name: str) -> None:
-    """cls.__new__(T) refuses a T that is not a subtype of cls with CPython's
-    TypeError texts (the checks of the __new__ of C types), then creates as
-    before: a C type's __new__ becomes the __new__ wrapper of C types bound to
-    cls itself, calling cls's tp_new slot; a Python __new__ of cls's own goes
-    behind a NewGuard, which checks and calls it.  The slots of cls and its
-    subclasses stay as they were.  cls's tp_name becomes c_name (the name of
-    CPython's static type, "_ctypes.Structure", which the texts show);
-    __name__ and __qualname__ do not change."""
+    """cls's tp_name becomes c_name (the name of CPython's static type,
+    "_ctypes.Structure", which the texts show; __name__ and __qualname__ do
+    not change).  If cls's __new__ is a C type's, it becomes the __new__
+    wrapper of C types bound to cls itself: cls.__new__(T) refuses a T that is
+    not a subtype of cls with CPython's TypeError texts, then calls cls's
+    tp_new slot (the slots of cls and its subclasses stay as they were).  A
+    Python __new__ of cls's own is left alone: it checks T itself."""
 
 def rebind(descr: Any, cls: type) -> Any:
     """The getset descriptor descr of a native base, made for cls (a subclass
@@ -480,6 +518,10 @@ def dlopen(name: Optional[str], mode: int) -> int:
     """Handle of the library (None: the process); OSError(dlerror text)."""
 def dlsym(handle: int, name: str) -> int:
     """Address of the symbol; OSError(dlerror text) when missing."""
+def dladdr(address: int) -> Optional[tuple]:
+    """(path of the loaded object holding address, name of the symbol that
+    starts exactly there or None), or None if no loaded object holds it."""
+
 def dlclose(handle: int) -> None:
     """OSError(dlerror text) on failure."""
 

@@ -113,6 +113,7 @@ struct tiny tiny_make(char a, char b, char c) {
 
 /* ---- callbacks */
 int call_int_cb(int (*cb)(int), int x) { return cb(x) + 1; }
+int deref_cb_result(int *(*cb)(void)) { return *cb(); }     /* crashes on a bad pointer */
 double call_double_cb(double (*cb)(double, double), double a, double b) { return cb(a, b); }
 void call_void_cb(void (*cb)(int), int n) { for (int i = 0; i < n; i++) cb(i); }
 long call_point_cb(long (*cb)(struct point), int x, int y) {

@@ -19,8 +19,10 @@ Outside PURE mode the native core follows the same rules on its fast paths
 made by update_native_plan below from the StgInfo).
 """
 
+import functools
 import operator
 import sys
+import types
 
 from ._native import PURE, native_bases, raw
 from . import params, versions
@@ -164,11 +166,34 @@ def own_new(cls):
     _Pointer and CFuncPtr are C types): a ctypes instance made by the __new__
     of an unrelated family would read its memory as something else (a
     py_object made by CFuncPtr.__new__ holds an address, not an object).
-    These checks are the C type machinery's (CPython's tp_new_wrapper), done
-    by the native core for a C __new__ and a Python one alike (raw.own_new:
-    the slots stay as they are); cls's C name, which their texts show,
-    becomes CPython's ("_ctypes.Structure")."""
+    A C __new__ gets the checks of the C type machinery (CPython's
+    tp_new_wrapper) from the native core, the slots staying as they are; a
+    Python __new__ (CFuncPtr's; every family's under PYCTYPES_PURE=1) is
+    wrapped in check_new_target.  cls's C name, which the texts show, becomes
+    CPython's ("_ctypes.Structure")."""
     raw.own_new(cls, type_name(cls))
+    own = cls.__dict__.get("__new__")
+    if isinstance(own, staticmethod):
+        own = own.__func__
+    if isinstance(own, types.FunctionType):
+        @functools.wraps(own)
+        def __new__(*args, **kwargs):
+            check_new_target(cls, args)
+            return own(*args, **kwargs)
+        cls.__new__ = staticmethod(__new__)
+
+
+def check_new_target(base, args):
+    """tp_new_wrapper's checks of base.__new__(*args), with its texts."""
+    name = type_name(base)
+    if not args:
+        raise TypeError("%s.__new__(): not enough arguments" % name)
+    target = args[0]
+    if not isinstance(target, type):
+        raise TypeError("%s.__new__(X): X is not a type object (%s)" % (name, type_name(type(target))))
+    if not issubclass(target, base):
+        target_name = type_name(target)
+        raise TypeError("%s.__new__(%s): %s is not a subtype of %s" % (name, target_name, target_name, name))
 
 
 def is_cdata(obj):

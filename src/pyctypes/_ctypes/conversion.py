@@ -16,7 +16,7 @@ import types
 import warnings
 
 from ._native import raw
-from . import basics, versions
+from . import basics, tracing, versions
 from .basics import (ArgumentError, CArgObject, _ArgBuffer, is_cdata,
                      is_simple_subclass, make_view, stginfo)
 from .params import AS_IS, ArgDecision, Pass
@@ -344,21 +344,35 @@ def refuse_call(nconv, extra_args, nargs, null_function):
         raise ArgumentError("too many arguments (%d), maximum is %d" % (nargs, CTYPES_MAX_ARGCOUNT))
 
 
-def callproc(address, args, plan):
+def callproc(address, args, plan, who=None):
     """Convert args, call the function at address, convert the result (the
-    caller has checked the call with refuse_call)."""
-    argcount = len(args)
-    rules = plan.rules
-    ffi_types, addresses, keeps = convert_args(args, rules)
-    nconv = len(rules) if rules is not None else 0
-    # More arguments than argtypes: a variadic call (ffi_prep_cif_var).
-    nfixed = nconv if 0 < nconv < argcount else -1
-    cif = call_interface(plan.rtype, tuple(ffi_types), nfixed)
-    result = result_buffer(plan.rtype.size)
-    cif.call(address, addresses, result._b_address_, plan.flags)
-    # The keep-alives live until here: a char * result may point into an argument.
-    value = plan.read_result(result._b_address_)
+    caller has checked the call with refuse_call).  who, the function pointer,
+    is what the crash report and the trace name; a tracer that is on
+    (tracing.tracer) hears of each step."""
+    trace = tracing.tracer
+    traced = None if trace is None else trace.begin(who, address)
+    try:
+        rules = plan.rules
+        ffi_types, addresses, keeps = convert_args(args, rules)
+        nconv = len(rules) if rules is not None else 0
+        # More arguments than argtypes: a variadic call (ffi_prep_cif_var).
+        nfixed = nconv if 0 < nconv < len(args) else -1
+        cif = call_interface(plan.rtype, tuple(ffi_types), nfixed)
+        result = result_buffer(plan.rtype.size)
+        if traced is not None:
+            trace.converted(traced, ffi_types, addresses, args, plan.flags)
+        cif.call(address, addresses, result._b_address_, plan.flags, who, args)
+        if traced is not None:
+            trace.called(traced)
+        # The keep-alives live until here: a char * result may point into an argument.
+        value = plan.read_result(result._b_address_)
+    except BaseException as exc:
+        if traced is not None:
+            trace.failed(traced, exc)
+        raise
     del keeps
+    if traced is not None:
+        trace.returned(traced, value)
     return value
 
 
@@ -484,11 +498,17 @@ def make_callback(callable, argtypes, restype, funcflags):
             except BaseException as exc:
                 on_error("argument", exc)
                 return
+        trace = tracing.tracer
+        traced = None if trace is None else trace.callback_begin(callable, arglist)
         try:
             result = callable(*arglist)
         except BaseException as exc:
+            if traced is not None:
+                trace.callback_end(traced, exc=exc)
             on_error("call", exc)
             return
+        if traced is not None:
+            trace.callback_end(traced, result)
         if setfunc is not None:
             store_result(presult, result)
 
@@ -499,7 +519,8 @@ def make_callback(callable, argtypes, restype, funcflags):
         thunk.closure = raw.Closure(cif, invoke, flags)
     else:
         thunk.closure = planner.closure(cif, callable, flags, argtypes, readers, rcode,
-                                        store_result if setfunc is not None else None, on_error)
+                                        store_result if setfunc is not None else None, on_error,
+                                        invoke)
     thunk.callable = callable
     thunk.argtypes = argtypes
     thunk.restype = restype

@@ -124,11 +124,12 @@ class NativePlanner:
         raw.forget_decisions()
 
     def closure(self, cif, callable, flags, argtypes, readers, result_code, store_result,
-                on_error):
-        """A callback's closure, converting its arguments natively."""
+                on_error, invoke):
+        """A callback's closure, converting its arguments natively (while calls
+        are diverted, for tracing, it runs the Python level's invoke)."""
         args = tuple(_callback_arg(tp, read) for tp, read in zip(argtypes, readers))
         return raw.Closure(cif, callable, flags,
-                           raw.ClosurePlan((args, result_code, store_result, on_error)))
+                           raw.ClosurePlan((args, result_code, store_result, on_error, invoke)))
 
 
 def _bind_slots():

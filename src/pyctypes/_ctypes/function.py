@@ -11,12 +11,13 @@ paramflags.  The call itself lives in conversion.py.
 """
 
 import operator
+import os
 import sys
 
 from ._native import PURE, raw
 from . import basics
-from .basics import (DICTFLAG_FINAL, TYPEFLAG_ISPOINTER, ArgumentError, StgInfo, _CData, kind_of,
-                     _CDataMeta, keep_ref, set_stginfo, stginfo)
+from .basics import (DICTFLAG_FINAL, TYPEFLAG_ISPOINTER, ArgumentError, StgInfo, _CData,
+                     _CDataMeta, keep_ref, kind_of, set_stginfo, stginfo)
 from .library import handle_address
 from .conversion import (CTYPES_MAX_ARGCOUNT, FUNCFLAG_CDECL, FUNCFLAG_PYTHONAPI,
                          FUNCFLAG_USE_ERRNO, FUNCFLAG_USE_LASTERROR, NULL_RESTYPE, CallPlan,
@@ -306,7 +307,7 @@ class CFuncPtr(_CData, raw.FuncPtr, metaclass=PyCFuncPtrType):
         address = raw.load("P", self._b_address_)
         refuse_call(-1 if plan.rules is None else len(plan.rules), plan.extra_args, len(args),
                     address is None)
-        result = callproc(address, args, plan)
+        result = callproc(address, args, plan, self)
         errcheck = self._fp_errcheck_
         if errcheck is not None:
             checked = errcheck(result, self, args)
@@ -330,6 +331,21 @@ CFuncPtr.__module__ = "_ctypes"
 
 
 # ---------------------------------------------------------------- (name, dll) and paramflags
+
+_library_labels = {}
+
+
+def _function_label(dll, name):
+    """"library:name" of a function found in dll, as the trace and the crash
+    report name it (the library's file name; "(process)" for CDLL(None))."""
+    libname = getattr(dll, "_name", None)
+    if not isinstance(libname, str):
+        return "(process):%s" % (name,)
+    library = _library_labels.get(libname)
+    if library is None:
+        library = _library_labels[libname] = os.path.basename(libname)
+    return "%s:%s" % (library, name)
+
 
 def _from_dll(cls, args):
     """CFuncPtr((name, dll) [, paramflags]): the symbol looked up in dll._handle
@@ -361,6 +377,7 @@ def _from_dll(cls, args):
     self = _new_instance(cls)
     _state(self).paramflags = paramflags
     raw.store("P", self._b_address_, address)
+    self._fp_label_ = _function_label(dll, name)
     keep_ref(self, 0, dll)
     return self
 
