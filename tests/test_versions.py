@@ -57,7 +57,9 @@ class AsParameter:
                                       "c_bool", "c_uint8", "c_char_p", "c_wchar_p", "c_void_p",
                                       "py_object"])
 @pytest.mark.parametrize("value", ["x", b"abc", 10, 2.5, Marker(), AsParameter(1.5),
-                                   AsParameter("zz"), None], ids=repr)
+                                   AsParameter("zz"), None],
+                         ids=["str", "bytes", "int", "float", "object", "as_parameter-float",
+                              "as_parameter-str", "None"])
 def test_from_param_errors(typename, value):
     # 3.12 keeps the setter's error, 3.13 names c_char_p/c_wchar_p/c_void_p
     same(lambda m: type(getattr(m, typename).from_param(value)).__name__)
