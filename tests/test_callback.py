@@ -5,6 +5,7 @@ import ctypes as C
 import gc
 import re
 import sys
+import textwrap
 import warnings
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import given, settings, strategies as st
 from test import support
 
 from pyctypes import ctypes as P
+from pyctypes._ctypes._native import PURE
 
 from diffhelp import outcome, run_script, same, unraisable_report
 
@@ -510,3 +512,33 @@ def test_foreign_thread_leaves_no_dummy_thread(libs):
     assert [f(c, i) for i in range(3)] == [1, 2, 3]
     assert inside == [("_DummyThread", len(before) + 1)] * 3
     assert threading._active == before
+
+
+def test_reentrant_callbacks(clib_path):
+    """C calls a callback that calls C again, until the recursion limit: as
+    deep as CPython's ctypes natively; under PYCTYPES_PURE=1 each level runs
+    about five Python frames (the call, callproc, the callback's invoke, the
+    callback), so at least a sixth of the recursion limit (a deliberate
+    difference of the pure mode).  At the limit the RecursionError is reported
+    as unraisable, that callback returns 0, every level returns, and the
+    process lives on.  (In a child: pytest's own unraisable hook cannot run at
+    the recursion limit.)"""
+    script = textwrap.dedent(f"""\
+        deepest = [0]
+        lib = ct.CDLL({clib_path!r})
+        def again(n):
+            deepest[0] = max(deepest[0], n)
+            return lib.call_int_cb(callback, n + 1)
+        callback = ct.CFUNCTYPE(ct.c_int, ct.c_int)(again)
+        result = lib.call_int_cb(callback, 0)
+        print(deepest[0], result, flush=True)
+        """)
+    mine, theirs = run_script(script, P), run_script(script, C)
+    assert mine.returncode == 0 and theirs.returncode == 0, mine.stderr[-2000:]
+    assert "RecursionError" in mine.stderr and "RecursionError" in theirs.stderr
+    (my_depth, my_result), (their_depth, _) = (map(int, done.stdout.split()) for done in (mine, theirs))
+    assert my_result > my_depth     # every level returned its value + 1
+    if PURE:
+        assert my_depth >= sys.getrecursionlimit() // 6
+    else:
+        assert my_depth >= their_depth
