@@ -49,7 +49,7 @@ def markdown(results):
              "`test.test_ctypes` from 3.12), run on that version's CPython `_ctypes` and on "
              "pyctypes (default mode and `PYCTYPES_PURE=1`), counted over CPython's tests. "
              "Produced by `python3 tools/versions_table.py`; `tests/versions` checks the same "
-             "in CI.", "",
+             "in CI. Speed on each version: `docs/versions-speed.md`.", "",
              "| CPython | tests | " + " | ".join(f"pass {label}" for label, _ in IMPLS)
              + " | skip CPython | skip pyctypes | skip PURE |",
              "|---|---:|" + "---:|" * (2 * len(IMPLS))]
