@@ -26,7 +26,8 @@ import ctypes as C
 from pyctypes import ctypes as P
 
 __all__ = ["C", "P", "outcome", "same", "run_script", "normaliser", "by_value", "by_bytes",
-           "by_type_name", "by_type_name_and_address", "structure_values", "by_bits"]
+           "by_type_name", "by_type_name_and_address", "structure_values", "by_bits",
+           "unraisable_report"]
 
 
 def outcome(fn, *args, norm=None, messages=True, reraise=(), **kwargs):
@@ -190,3 +191,14 @@ def by_bits(value, _depth=0):
     if isinstance(value, (int, str, bytes, bool, type(None))):
         return value
     return ("object", type(value).__name__)
+
+
+def unraisable_report(message, callback):
+    """(err_msg, object) that sys.unraisablehook gets for an error of a
+    callback, on the running version (the tests check both CPython and
+    pyctypes against it): "Exception ignored <message>" and the callback,
+    or from 3.13 the callback named in the message and no object."""
+    from pyctypes._ctypes import versions
+    if versions.UNRAISABLE_MESSAGE_NAMES_OBJECT:
+        return "Exception ignored %s %r" % (message, callback), None
+    return "Exception ignored " + message, callback

@@ -19,6 +19,7 @@ import weakref
 import pytest
 
 from pyctypes import ctypes as P
+from pyctypes._ctypes import versions
 
 
 def outcome(fn, *args):
@@ -317,9 +318,10 @@ def test_packed_misaligned_structure_in_a_callback(packed_lib):
 # ---------------------------------------------------------------- byte order
 
 def test_big_endian_union_in_a_big_endian_structure():
-    # CPython 3.11 refuses a union field here ("This type does not support
-    # other endian"); 3.12+ takes the union as it is.  Compared with CPython
-    # 3.11 given a one-member structure in its place (which it takes as it is)
+    # CPython 3.11 and 3.12 refuse a union field here ("This type does not
+    # support other endian"; pyctypes takes it, README); 3.13 takes the union
+    # as it is.  Compared there with CPython given a one-member structure in
+    # its place (which it takes as it is)
     def make(m, inner_base):
         class U(inner_base):
             _fields_ = [("a", m.c_int32)]
@@ -329,8 +331,10 @@ def test_big_endian_union_in_a_big_endian_structure():
         s = S(b"x", U(0x01020304), (U(5), U(-6)), 0x0708)
         return m.sizeof(S), S.u.offset, S.arr.offset, bytes(s), s.u.a, s.arr[1].a
 
-    assert outcome(make, C, C.BigEndianUnion)[0] == "raise"
-    assert outcome(make, P, P.BigEndianUnion) == outcome(make, C, C.BigEndianStructure)
+    theirs = outcome(make, C, C.BigEndianUnion)
+    if theirs[0] == "raise":
+        theirs = outcome(make, C, C.BigEndianStructure)
+    assert outcome(make, P, P.BigEndianUnion) == theirs
     # a native-order union stays in native order, as a structure does
     assert outcome(make, P, P.Union) == outcome(make, C, C.Structure)
     assert make(P, P.Union)[3][4:8] == (0x01020304).to_bytes(4, "little")
@@ -531,4 +535,7 @@ def test_conversion_error_after_successful_calls():
         g.argtypes, g.restype = [m.c_double], m.c_double
         return [outcome(fn, Flaky()) for _ in range(3) for fn in (f, g)]
     result = same(run)
-    assert result[1][-1][2] == "argument 1: TypeError: wrong type"
+    # 3.11 clears the error of __index__/__float__; 3.12 on keep it
+    assert result[1][-1][2] == ("argument 1: RuntimeError: boom"
+                                if versions.SIMPLE_FROM_PARAM_KEEPS_ERROR
+                                else "argument 1: TypeError: wrong type")

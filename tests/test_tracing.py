@@ -67,6 +67,18 @@ except ctypes.ArgumentError:
 """
 
 
+def _refused_by_c_char_p():
+    """The ArgumentError's text for c_char_p refusing an int, from CPython's
+    from_param (3.13 names the type), as the trace shows it (shortened)."""
+    import ctypes
+    from pyctypes._ctypes.tracing import _short
+    try:
+        ctypes.c_char_p.from_param(3)
+    except TypeError as exc:
+        return _short("argument 1: TypeError: %s" % exc)
+    raise AssertionError("c_char_p.from_param(3) accepted")
+
+
 def line_of(statement):
     return next(i for i, line in enumerate(PROGRAM.splitlines(), 1) if statement in line)
 
@@ -84,8 +96,8 @@ EXPECTED = """\
 [MainThread] ... libc.so.6:qsort resumed = 0 <T> at prog.py:{qsort}
 [MainThread] libc.so.6:open(0xA -> b'/nonexistent/file', 0) = -1 errno=2 <T> at prog.py:{open}
 [second] libc.so.6:strlen(0xA -> b'xyz') = 3 <T> at prog.py:{thread}
-[MainThread] libc.so.6:strlen(...) raised ArgumentError: argument 1: TypeError: wrong type at prog.py:{bad}
-""".format(abs=line_of("libc.abs(-5)"), cos=line_of("libm.cos(0.0)"), strlen=line_of('strlen(b"hello")'),
+[MainThread] libc.so.6:strlen(...) raised ArgumentError: {refused} at prog.py:{bad}
+""".format(refused=_refused_by_c_char_p(), abs=line_of("libc.abs(-5)"), cos=line_of("libm.cos(0.0)"), strlen=line_of('strlen(b"hello")'),
            sum1=line_of("point_sum(POINT(3, 4))"), sum2=line_of("point_sum(p)"), memset=line_of("libc.memset(ctypes.byref(p)"),
            gmtime=line_of("gmtime_r("), qsort=line_of("libc.qsort("), open=line_of("libc_errno.open("),
            thread=line_of('strlen(b"xyz")'), bad=line_of("libc.strlen(3)"))

@@ -163,8 +163,10 @@ bool reusable(const CallbackArg &a, PyObject *v) {
         Py_TYPE(v) != reinterpret_cast<PyTypeObject *>(a.obj) || c->b_objects || c->b_base ||
         !c->b_needsfree || c->b_exports != 0 || c->b_size != a.block)
         return false;
+    // 3.12 on, a class made in Python keeps its weak references before the
+    // object (Py_TPFLAGS_MANAGED_WEAKREF): a negative offset, from v as well
     Py_ssize_t weaklist = Py_TYPE(v)->tp_weaklistoffset;
-    if (weaklist > 0 && *reinterpret_cast<PyObject **>(reinterpret_cast<char *>(v) + weaklist))
+    if (weaklist != 0 && *reinterpret_cast<PyObject **>(reinterpret_cast<char *>(v) + weaklist))
         return false;
     PyObject **dict = _PyObject_GetDictPtr(v);
     return !(dict && *dict);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <utility>
 
 namespace rawffi {
@@ -153,7 +154,24 @@ PyObject *fn_byref(PyObject *, PyObject *const *args, Py_ssize_t nargs, PyObject
     });
 }
 
+// The type's name, its module included ("_ctypes.CArgObject" from 3.12): the
+// Python level chooses it (_ctypes/versions.py) when it loads.  A static
+// type's __module__ and __name__ are read from tp_name each time.
+PyObject *fn_name_carg_type(PyObject *, PyObject *arg) {
+    return guard([&]() -> PyObject * {
+        static std::string name;
+        const char *s = PyUnicode_AsUTF8(arg);
+        if (!s) throw PyErrorSet{};
+        name = s;
+        carg_type.tp_name = name.c_str();
+        PyType_Modified(&carg_type);
+        Py_RETURN_NONE;
+    });
+}
+
 PyMethodDef carg_functions[] = {
+    {"name_carg_type", fn_name_carg_type, METH_O,
+     "name_carg_type(name): CArgObject's full name (\"_ctypes.CArgObject\": module _ctypes)."},
     {"byref", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn_byref)), METH_FASTCALL | METH_KEYWORDS,
      "byref(obj, offset=0): a CArgObject 'P' holding the address of obj's memory plus\n"
      "offset, keeping obj."},

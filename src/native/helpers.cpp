@@ -90,7 +90,27 @@ PyObject *h_sequence_length(PyObject *, PyObject *arg) {
     return n < 0 ? nullptr : PyLong_FromSsize_t(n);
 }
 
+// seal(cls, disallow_instantiation): cls's attributes can no longer be set or
+// deleted (Py_TPFLAGS_IMMUTABLETYPE), as those of CPython's C types (the
+// classes of _ctypes are); the second flag marks a type made uncallable by its
+// own __new__, as CPython's _CData and CField are.  Subclasses are not sealed.
+PyObject *h_seal(PyObject *, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyType_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "seal(cls, disallow_instantiation)");
+        return nullptr;
+    }
+    int disallow = PyObject_IsTrue(args[1]);
+    if (disallow < 0) return nullptr;
+    auto *type = reinterpret_cast<PyTypeObject *>(args[0]);
+    type->tp_flags |= Py_TPFLAGS_IMMUTABLETYPE;
+    if (disallow) type->tp_flags |= Py_TPFLAGS_DISALLOW_INSTANTIATION;
+    PyType_Modified(type);
+    Py_RETURN_NONE;
+}
+
 PyMethodDef helper_methods[] = {
+    {"seal", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(h_seal)), METH_FASTCALL,
+     "seal(cls, disallow_instantiation): cls becomes immutable (Py_TPFLAGS_IMMUTABLETYPE)."},
     {"get_errno", h_get_errno, METH_NOARGS, "get_errno() -> the calling thread's private ctypes errno."},
     {"set_errno", h_set_errno, METH_O, "set_errno(value) -> set the private ctypes errno; return the old value."},
     {"set_cast_hook", h_set_cast_hook, METH_O,
@@ -143,7 +163,8 @@ extern "C" PyObject *rawffi_string_at(const char *ptr, int size) {
         if (size == 0) return PyBytes_FromStringAndSize(nullptr, 0);
         if (!ptr) raise(PyExc_ValueError, "string_at: NULL pointer");
         Py_ssize_t n = size == -1 ? static_cast<Py_ssize_t>(std::strlen(ptr)) : size;
-        if (n < 0) raise(PyExc_ValueError, "string_at: negative size");
+        // CPython's text and class (PyBytes_FromStringAndSize's own check)
+        if (n < 0) raise(PyExc_SystemError, "Negative size passed to PyBytes_FromStringAndSize");
         return PyBytes_FromStringAndSize(ptr, n);
     });
 }
@@ -154,7 +175,7 @@ extern "C" PyObject *rawffi_wstring_at(const wchar_t *ptr, int size) {
         if (size == 0) return PyUnicode_New(0, 0);     // as string_at
         if (!ptr) raise(PyExc_ValueError, "wstring_at: NULL pointer");
         Py_ssize_t n = size == -1 ? static_cast<Py_ssize_t>(std::wcslen(ptr)) : size;
-        if (n < 0) raise(PyExc_ValueError, "wstring_at: negative size");
+        if (n < 0) raise(PyExc_SystemError, "Negative size passed to PyUnicode_New");
         return PyUnicode_FromWideChar(ptr, n);
     });
 }

@@ -9,7 +9,18 @@ Two ways to bind the standard library's `ctypes` package to pyctypes:
   CPython's.
 """
 
+import sys as _sys
+
 __version__ = "0.1.0"
+
+# The CPython versions whose `_ctypes` pyctypes is (pyproject.toml's
+# requires-python says the same; _ctypes/versions.py holds what differs).
+SUPPORTED_VERSIONS = ((3, 11), (3, 12), (3, 13))
+
+if _sys.version_info[:2] not in SUPPORTED_VERSIONS:
+    raise ImportError(
+        "pyctypes supports CPython %s; this is Python %d.%d"
+        % (", ".join("%d.%d" % v for v in SUPPORTED_VERSIONS), *_sys.version_info[:2]))
 
 __all__ = ["install", "installed", "ctypes", "trace", "enable_crash_report"]
 

@@ -277,6 +277,10 @@ class CArgObject:
     _ffi_type: FFIType
     _address: int
 
+def name_carg_type(name: str) -> None:
+    """CArgObject's full name, its module included ("_ctypes.CArgObject"; it is
+    "CArgObject", module builtins, until named)."""
+
 def byref(obj: CData, offset: int = 0, /) -> CArgObject:
     """A CArgObject 'P' whose value is obj's address plus offset (wrapped to
     pointer width), keeping obj.  TypeError "byref() argument must be a ctypes
@@ -543,6 +547,11 @@ def set_cast_hook(hook: Optional[Callable[[int, Any, type], Any]]) -> None:
 def Py_INCREF(obj: Any) -> Any: ...
 def Py_DECREF(obj: Any) -> Any: ...
 def PyObj_FromPtr(address: int) -> Any: ...
+def seal(cls: type, disallow_instantiation: bool) -> None:
+    """cls's attributes can no longer be set or deleted (Py_TPFLAGS_IMMUTABLETYPE,
+    as CPython's C types); with disallow_instantiation, the flag saying so too
+    (cls's own __new__ refuses).  Not inherited by subclasses."""
+
 def take_object(address: int) -> Any:
     """Read a PyObject* at address and return it, taking over (stealing) the
     reference it holds (a py_object result of a foreign function).

@@ -37,7 +37,17 @@ if os.path.dirname(HERE) not in sys.path:
 import suiterun  # noqa: E402
 from suiterun import IMPLS, PASSING, PYCTYPES_IMPLS  # noqa: E402,F401 (PYCTYPES_IMPLS: tools/)
 
-PACKAGE = "ctypes.test"
+def _suite_package():
+    """The package of the running interpreter's ctypes test suite: `ctypes.test`
+    up to 3.11, `test.test_ctypes` from 3.12 (found by where it is, not by version)."""
+    import sysconfig
+    stdlib = sysconfig.get_path("stdlib")
+    if os.path.isdir(os.path.join(stdlib, "test", "test_ctypes")):
+        return "test.test_ctypes"
+    return "ctypes.test"
+
+
+PACKAGE = _suite_package()
 
 DEFAULT_TIMEOUT = float(os.environ.get("PYCTYPES_CONFORMANCE_TIMEOUT", "90"))
 DEFAULT_JOBS = int(os.environ.get("PYCTYPES_CONFORMANCE_JOBS", "0")) or os.cpu_count() or 2
@@ -106,10 +116,9 @@ def _bound_ctypes():
 
 
 def ctypes_test_dir():
-    """Directory of the running interpreter's stdlib `ctypes.test` package (not imported)."""
-    import importlib.util
-    spec = importlib.util.find_spec("ctypes")
-    return os.path.join(os.path.dirname(spec.origin), "test")
+    """Directory of the running interpreter's ctypes test package (not imported)."""
+    import sysconfig
+    return os.path.join(sysconfig.get_path("stdlib"), *PACKAGE.split("."))
 
 
 def list_modules():

@@ -43,9 +43,10 @@ def test_module(suite_runs, module, mode):
 
 
 def test_module_list_is_the_stdlib_suite():
-    # The suite is read from the running interpreter, never copied.
-    import ctypes
-    directory = os.path.join(os.path.dirname(ctypes.__file__), "test")
+    # The suite is read from the running interpreter, never copied
+    # (ctypes.test on 3.11, test.test_ctypes from 3.12).
+    import importlib.util
+    directory = os.path.dirname(importlib.util.find_spec(runner.PACKAGE).origin)
     assert runner.ctypes_test_dir() == directory
     assert MODULES and all(os.path.isfile(os.path.join(directory, m + ".py")) for m in MODULES)
     assert "test_structures" in MODULES and "test_wintypes" in MODULES

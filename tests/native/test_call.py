@@ -311,8 +311,11 @@ def test_check_pyerr(libc, ffi):
     with pytest.raises(KeyError, match="set in C"):
         ffi.invoke(seterr, "v", "Pz", *args, flags=R.CALL_CHECK_PYERR)
     # without it, call() returns with the error set: the interpreter reports that
+    # (3.11 at the return of call(); 3.12 on, whose specialised calls of
+    # built-ins leave the check to debug builds, at the next built-in's)
     with pytest.raises(SystemError, match="returned a result with an exception set"):
         ffi.invoke(seterr, "v", "Pz", *args, flags=0)
+        len(())
 
 
 def test_o_result_through_pythonapi(libc):

@@ -48,7 +48,7 @@ def test_string_at():
     assert r == b"hel" and sys.getrefcount(r) == 2
     with pytest.raises(ValueError, match="NULL pointer"):
         call_o(R.string_at_addr, "Pi", [C.c_void_p(None), C.c_int(-1)])
-    with pytest.raises(ValueError, match="negative size"):
+    with pytest.raises(SystemError, match="Negative size passed to PyBytes_FromStringAndSize"):
         call_o(R.string_at_addr, "Pi", [p, C.c_int(-5)])
 
 

@@ -40,6 +40,8 @@ EXCLUDED = {
                       "third-party native code that is not instrumented; they run on the "
                       "normal build",
     "tests/sanitizers": "this test itself",
+    "tests/versions": "pyctypes on the other CPython versions, built normally in a venv each: "
+                      "nothing of this sanitized build runs there",
     "tests/reliability/test_rel_leaks.py": "measures malloc'd bytes (mallinfo2) and RSS: "
                       "ASan's allocator is not glibc's (mallinfo2 sees none of it) and keeps "
                       "freed blocks in quarantine, so the figures would measure ASan; it runs "

@@ -195,15 +195,17 @@ _STRING_PROPERTIES = {
 class PyCArrayType(_CDataMeta):
     """metatype for the Array Objects"""
 
-    def __new__(mcls, name, bases, namespace, **kwds):
-        cls = super().__new__(mcls, name, bases, namespace, **kwds)
-        if _CData in bases:
-            return cls              # the abstract base Array itself
-        info = _array_stginfo(cls)
-        set_stginfo(cls, info)
-        for attr, prop in _STRING_PROPERTIES.get(info.extra.kind, {}).items():
-            type.__setattr__(cls, attr, prop)
-        return cls
+
+def _make_array_type(cls, name, bases, namespace):
+    if _CData in cls.__bases__:
+        return                      # the abstract base Array itself
+    info = _array_stginfo(cls)
+    set_stginfo(cls, info)
+    for attr, prop in _STRING_PROPERTIES.get(info.extra.kind, {}).items():
+        type.__setattr__(cls, attr, prop)
+
+
+basics.TYPE_DATA[PyCArrayType] = _make_array_type
 
 
 # ---------------------------------------------------------------- the instances

@@ -25,7 +25,7 @@ import sys
 import types
 
 from ._native import PURE, native_bases, raw
-from . import params
+from . import params, versions
 
 # Flags of a type's plan, as CPython's StgDict flags.
 TYPEFLAG_ISPOINTER = 0x100
@@ -455,15 +455,63 @@ def cdata_param_rule(cls, value):
     raise TypeError("expected %s instance instead of %s" % (cls.__name__, type(value).__name__))
 
 
-class _CDataMeta(*native_bases("CDataType"), type):
-    """What every ctypes metaclass offers (CPython's CDataType methods)."""
+def _array_of(cls, length):
+    """``T * n``: CPython's sq_repeat, any __index__ object as a Py_ssize_t."""
+    if not hasattr(type(length), "__index__"):
+        return NotImplemented
+    given, length = length, operator.index(length)
+    if not -sys.maxsize - 1 <= length <= sys.maxsize:
+        raise OverflowError("cannot fit '%s' into an index-sized integer"
+                            % type(given).__name__)
+    if length < 0:
+        raise ValueError("Array length must be >= 0, not %d" % length)
+    return array_type(cls, length)
+
+
+_TYPE_METHODS = {"__mul__": _array_of, "__rmul__": _array_of}
+
+if versions.CTYPE_TYPE:
+    def _sizeof_type(cls):
+        """A ctypes type's size in memory: the type object's and its plan's."""
+        info = own_stginfo(cls)
+        return type.__sizeof__(cls) + (sys.getsizeof(info) if info is not None else 0)
+
+    # the common base of the metaclasses (3.13): `T * n` and __sizeof__
+    CType_Type = type("CType_Type", (*native_bases("CDataType"), type),
+                      dict(_TYPE_METHODS, __sizeof__=_sizeof_type, __module__="_ctypes"))
+    _META_BASES, _META_OWN = (CType_Type,), {}
+else:
+    CType_Type = None
+    _META_BASES, _META_OWN = (*native_bases("CDataType"), type), _TYPE_METHODS
+
+# The native core's T * n takes the place of the Python one in this class.
+array_of_owner = None
+
+
+class _CDataMeta(*_META_BASES):
+    """What every ctypes metaclass offers (CPython's CDataType methods).
+
+    A family's metaclass makes a new type's plan with its function in
+    TYPE_DATA (metaclass -> function(cls, name, bases, namespace)): in
+    __new__, or from 3.13 in __init__ (a type made by the metaclass's
+    __new__ alone is then abstract, and a second __init__ raises)."""
 
     def __new__(mcls, name, bases, namespace, **kwds):
         if "__module__" not in namespace:
             # type() takes __module__ from the calling frame: the program's,
             # as for CPython's metaclasses written in C (not one of ours)
             namespace = dict(namespace, __module__=caller_module())
-        return super().__new__(mcls, name, bases, namespace, **kwds)
+        cls = super().__new__(mcls, name, bases, namespace, **kwds)
+        if not versions.TYPE_DATA_IN_INIT:
+            _make_type_data(cls, name, bases, namespace)
+        return cls
+
+    if versions.TYPE_DATA_IN_INIT:
+        def __init__(cls, name, bases, namespace, /, **kwds):
+            if own_stginfo(cls) is not None:
+                raise SystemError("StgInfo of '%s' is already initialized." % cls.__name__)
+            super().__init__(name, bases, namespace, **kwds)
+            _make_type_data(cls, name, bases, namespace)
 
     def from_address(cls, address):
         if not isinstance(address, int):
@@ -514,21 +562,23 @@ class _CDataMeta(*native_bases("CDataType"), type):
         _audit("ctypes.dlsym/handle", handle, name)
         return raw.at_address(cls, address)
 
-    def __mul__(cls, length):
-        # CPython's sq_repeat: any __index__ object, as a Py_ssize_t
-        if not hasattr(type(length), "__index__"):
-            return NotImplemented
-        given, length = length, operator.index(length)
-        if not -sys.maxsize - 1 <= length <= sys.maxsize:
-            raise OverflowError("cannot fit '%s' into an index-sized integer"
-                                % type(given).__name__)
-        if length < 0:
-            raise ValueError("Array length must be >= 0, not %d" % length)
-        return array_type(cls, length)
-
-    __rmul__ = __mul__
-
     from_param = params.from_param_of(cdata_param_rule)
+
+
+for _name, _method in _META_OWN.items():
+    setattr(_CDataMeta, _name, _method)
+array_of_owner = CType_Type or _CDataMeta
+
+# metaclass -> the function making its types' plans (see _CDataMeta)
+TYPE_DATA = {}
+
+
+def _make_type_data(cls, name, bases, namespace):
+    for mcls in type(cls).__mro__:
+        make = TYPE_DATA.get(mcls)
+        if make is not None:
+            make(cls, name, bases, namespace)
+            return
 
 
 def _check_buffer_room(info, mv, offset):
@@ -572,8 +622,11 @@ def _audit(event, *args):
 # the simple types' from_param.  The native type holds the argument's value in
 # its own 16-byte slot (at ``_address``), the ffi type to pass it as
 # (``_ffi_type``), its tag (``_tag``), and the object it keeps alive (``_obj``);
-# its repr is CPython's.  It is named CArgObject, in module builtins, as CPython's.
+# its repr is CPython's.  It is named CArgObject, in module builtins (3.12 on:
+# _ctypes), as CPython's.
 CArgObject = raw.CArgObject
+if versions.CARG_OBJECT_IN_CTYPES:
+    raw.name_carg_type("_ctypes.CArgObject")
 
 
 class _ArgBuffer(raw.CData):

@@ -16,7 +16,7 @@ import types
 import warnings
 
 from ._native import raw
-from . import basics, tracing
+from . import basics, tracing, versions
 from .basics import (ArgumentError, CArgObject, _ArgBuffer, is_cdata,
                      is_simple_subclass, make_view, stginfo)
 from .params import AS_IS, ArgDecision, Pass
@@ -608,9 +608,12 @@ def _unraisable_hook_args_type():
 
 def write_unraisable(exc, message, obj):
     """Report exc through sys.unraisablehook as CPython's
-    _PyErr_WriteUnraisableMsg(message, obj) does."""
-    args = _unraisable_hook_args_type()(
-        (type(exc), exc, exc.__traceback__, "Exception ignored " + message, obj))
+    _PyErr_WriteUnraisableMsg(message, obj) does (3.13: the message names obj,
+    and the hook gets no object, as PyErr_FormatUnraisable)."""
+    message = "Exception ignored " + message
+    if versions.UNRAISABLE_MESSAGE_NAMES_OBJECT:
+        message, obj = "%s %r" % (message, obj), None
+    args = _unraisable_hook_args_type()((type(exc), exc, exc.__traceback__, message, obj))
     hook = sys.unraisablehook
     try:
         if hook is None:

@@ -18,7 +18,7 @@ level executes its plans itself.
 from ._native import bind_native, raw
 from . import basics
 from .array import Array, _array_cache
-from .basics import DICTFLAG_FINAL, _CDataMeta, is_simple_subclass, stginfo
+from .basics import DICTFLAG_FINAL, is_simple_subclass, stginfo
 from .conversion import NULL_RESTYPE, decide_extra_argument, ffi_type_of, is_swapped, refuse_call
 from .pointer import _Pointer, _check_instantiable
 from .primitive import _SimpleCData
@@ -136,7 +136,7 @@ def _bind_slots():
     """The native slots of the family classes take over what they do natively
     (each Python method they replace becomes the fallback they call for the
     rest: slices, unusual values...)."""
-    bind_native(_CDataMeta, raw.CDataType, "__mul__", "__rmul__")  # T * n from the cache
+    bind_native(basics.array_of_owner, raw.CDataType, "__mul__", "__rmul__")  # T * n from the cache
     raw.set_array_cache(_array_cache)
     bind_native(_SimpleCData, raw.SimpleBase, "__init__", "value")
     bind_native(Array, raw.ArrayBase, "__init__", "__getitem__", "__setitem__", "__delitem__",

@@ -66,31 +66,34 @@ def check_restype(restype, what):
 class PyCFuncPtrType(_CDataMeta):
     """metatype for C function pointers"""
 
-    def __new__(mcls, name, bases, namespace, **kwds):
-        cls = super().__new__(mcls, name, bases, namespace, **kwds)
-        if "CFuncPtr" not in globals():
-            return cls          # the abstract base CFuncPtr itself
-        # Only the class's own _flags_/_argtypes_/_restype_ count (make_funcptrtype_dict).
-        flags = namespace.get("_flags_")
-        if not isinstance(flags, int):
-            raise TypeError("class must define _flags_ which must be an integer")
-        info = StgInfo(size=raw.sizeof_code("P"), align=raw.alignof_code("P"), length=1,
-                       ffi_type=raw.FFIType.for_code("P"),
-                       flags=(flags & _ULONG_MASK) | TYPEFLAG_ISPOINTER, format="X{}",
-                       kind="funcptr")
-        info.restype = NULL_RESTYPE
-        if "_argtypes_" in namespace:
-            info.converters = converters_from_argtypes(namespace["_argtypes_"])
-            info.argtypes = namespace["_argtypes_"]
-        if "_restype_" in namespace:
-            restype = namespace["_restype_"]
-            check_restype(restype, "_restype_")
-            info.checker = getattr(restype, "_check_retval_", None)
-            info.restype = restype
-        set_stginfo(cls, info)
-        if basics.planner is not None:
-            basics.planner.function_type_made(cls)
-        return cls
+
+
+def _make_funcptr_type(cls, name, bases, namespace):
+    if "CFuncPtr" not in globals():
+        return                  # the abstract base CFuncPtr itself
+    # Only the class's own _flags_/_argtypes_/_restype_ count (make_funcptrtype_dict).
+    flags = namespace.get("_flags_")
+    if not isinstance(flags, int):
+        raise TypeError("class must define _flags_ which must be an integer")
+    info = StgInfo(size=raw.sizeof_code("P"), align=raw.alignof_code("P"), length=1,
+                   ffi_type=raw.FFIType.for_code("P"),
+                   flags=(flags & _ULONG_MASK) | TYPEFLAG_ISPOINTER, format="X{}",
+                   kind="funcptr")
+    info.restype = NULL_RESTYPE
+    if "_argtypes_" in namespace:
+        info.converters = converters_from_argtypes(namespace["_argtypes_"])
+        info.argtypes = namespace["_argtypes_"]
+    if "_restype_" in namespace:
+        restype = namespace["_restype_"]
+        check_restype(restype, "_restype_")
+        info.checker = getattr(restype, "_check_retval_", None)
+        info.restype = restype
+    set_stginfo(cls, info)
+    if basics.planner is not None:
+        basics.planner.function_type_made(cls)
+
+
+basics.TYPE_DATA[PyCFuncPtrType] = _make_funcptr_type
 
 
 PyCFuncPtrType.__module__ = "_ctypes"

@@ -88,11 +88,14 @@ def _excess_unit_span(bitpos, width, type_align_bits, type_size_bits):
     return (start + width + type_align_bits - 1) // type_align_bits > type_size_bits // type_align_bits
 
 
-def layout_fields(fields, is_struct, pack=0, big_endian=False, base_size=0, base_align=None):
+def layout_fields(fields, is_struct, pack=0, big_endian=False, base_size=0, base_align=None,
+                  min_align=0):
     """Lay out ``fields``, a list of (size, align, bits) with bits None for an
     ordinary field.  ``base_size``/``base_align``: the base class's size and
     alignment when the type extends a structure that has fields (its fields
-    come first; None: no base).  Returns a Layout."""
+    come first; None: no base).  ``min_align``: the type's alignment is at
+    least this (3.13's ``_align_``), its size a multiple of it.  Returns a
+    Layout."""
     # CPython: a subclass starts at the base's size (its tail padding
     # included, as a C struct embedding the base as first member) and a
     # union's own members ignore the base's size.
@@ -120,6 +123,7 @@ def layout_fields(fields, is_struct, pack=0, big_endian=False, base_size=0, base
             raw_places.append((0, width))
             union_bits = max(union_bits, width)
         total_align = max(total_align, field_align)
+    total_align = max(total_align, min_align)
     used_bits = bit if is_struct else union_bits
     total_size = _round_up(-(-used_bits // 8), total_align)
     placements = []

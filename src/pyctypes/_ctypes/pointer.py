@@ -16,7 +16,7 @@ import weakref
 from collections.abc import MutableMapping
 
 from ._native import native_bases, raw
-from . import basics, params
+from . import basics, params, versions
 from .basics import (caller_module, StgInfo, TYPEFLAG_ISPOINTER, _CData, _CDataMeta, byref, cdata_param_rule, kind_of,
                      cdata_set,
                      get_container, get_kept_objects, is_cdata, keep_ref, make_view, set_stginfo,
@@ -70,21 +70,6 @@ def pointer_param_rule(cls, value):
 class PyCPointerType(_CDataMeta):
     """metatype for the Pointer Objects"""
 
-    def __new__(mcls, name, bases, namespace, **kwds):
-        cls = super().__new__(mcls, name, bases, namespace, **kwds)
-        if _CData in bases:
-            return cls              # the abstract base _Pointer itself
-        info = StgInfo(size=raw.sizeof_code("P"), align=raw.alignof_code("P"), length=1,
-                       ffi_type=raw.FFIType.for_code("P"), flags=TYPEFLAG_ISPOINTER,
-                       kind="pointer")
-        if "_type_" in cls.__dict__:         # only the class's own _type_ counts
-            proto = cls.__dict__["_type_"]
-            _check_proto(proto)
-            info.proto = proto
-            info.format = _pointer_format(proto)
-        set_stginfo(cls, info)
-        return cls
-
     def set_type(cls, ctype, /):
         """Complete a pointer type made by POINTER("name") (ctypes.SetPointerType)."""
         info = cls.__dict__.get("_stginfo_")
@@ -98,6 +83,23 @@ class PyCPointerType(_CDataMeta):
         type.__setattr__(cls, "_type_", ctype)
 
     from_param = params.from_param_of(pointer_param_rule)
+
+
+def _make_pointer_type(cls, name, bases, namespace):
+    if _CData in cls.__bases__:
+        return                      # the abstract base _Pointer itself
+    info = StgInfo(size=raw.sizeof_code("P"), align=raw.alignof_code("P"), length=1,
+                   ffi_type=raw.FFIType.for_code("P"), flags=TYPEFLAG_ISPOINTER,
+                   kind="pointer")
+    if "_type_" in cls.__dict__:         # only the class's own _type_ counts
+        proto = cls.__dict__["_type_"]
+        _check_proto(proto)
+        info.proto = proto
+        info.format = _pointer_format(proto)
+    set_stginfo(cls, info)
+
+
+basics.TYPE_DATA[PyCPointerType] = _make_pointer_type
 
 
 # ---------------------------------------------------------------- the instances
@@ -280,7 +282,8 @@ class _PointerTypeCache(MutableMapping):
         self._others = {}
 
     def _on_type(self, key):
-        return isinstance(key, type) and key.__flags__ & _HEAPTYPE
+        return (isinstance(key, type) and key.__flags__ & _HEAPTYPE
+                and not key.__flags__ & _IMMUTABLETYPE)
 
     def __getitem__(self, key):
         if self._on_type(key):
@@ -325,6 +328,7 @@ class _PointerTypeCache(MutableMapping):
 
 
 _HEAPTYPE = 1 << 9      # Py_TPFLAGS_HEAPTYPE: a type whose dict may be given an attribute
+_IMMUTABLETYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: ... unless sealed (_ctypes' own classes)
 _pointer_type_cache = _PointerTypeCache()
 _others = _pointer_type_cache._others
 _ATTR = _PointerTypeCache._ATTR
@@ -394,6 +398,8 @@ def _cast(address, src, ctype):
     """ctypes.cast(obj, ctype): a new ctype instance holding address, sharing
     src's keep-alives and keeping src itself alive (CPython's cast())."""
     if not _is_pointer_type(ctype):
+        if versions.CAST_ERROR_NAMES_CTYPES_ONLY and not isinstance(ctype, _CDataMeta):
+            raise TypeError("cast() argument 2 must be a pointer type")
         name = type_name(ctype if isinstance(ctype, type) else type(ctype))
         raise TypeError("cast() argument 2 must be a pointer type, not %s" % name)
     result = ctype()

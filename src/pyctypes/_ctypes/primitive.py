@@ -8,9 +8,9 @@ function results and callback arguments all read and write through them.
 """
 
 from ._native import native_bases, raw
-from . import params
+from . import basics, params, versions
 from .basics import (TYPEFLAG_ISPOINTER, CArgObject, StgInfo, _CData, _CDataMeta,
-                     is_cdata, is_simple_subclass, keep_ref, set_stginfo, stginfo)
+                     is_cdata, is_simple_subclass, keep_ref, set_stginfo, stginfo, type_name)
 
 # Every code CPython's PyCSimpleType accepts; 'X' (BSTR) is Windows-only and
 # refused with ValueError as CPython does on other platforms.
@@ -129,36 +129,46 @@ _MISSING = object()
 
 
 def _stored(code, value):
-    """The CArgObject holding value stored by the code's setter, as CPython's
-    from_param makes it; None if the setter refuses (CPython clears whatever
-    error it raised: an exception from the value's own __index__ or __float__
-    included)."""
+    """(the CArgObject holding value stored by the code's setter, as CPython's
+    from_param makes it, None); (None, the setter's error) if it refuses."""
     arg = CArgObject(code, raw.FFIType.for_code(_ffi_code(code)), None)
     try:
         arg._obj = setfunc_for(code)(arg._address, value)
-    except Exception:
-        return None
-    return arg
+    except Exception as exc:
+        return None, exc
+    return arg, None
 
 
 def _simple_param_rule(cls, value):
     """CPython's PyCSimpleType_from_param: an instance as is, else the value
-    stored by the type's setter; failing that, _as_parameter_."""
+    stored by the type's setter; failing that, _as_parameter_; failing that,
+    the setter's error (3.12 on) or "wrong type" (3.11 clears whatever the
+    setter raised, an exception from the value's own __index__ included)."""
     if isinstance(value, cls):
         return params.as_is(value)
     info = stginfo(cls)
     if info is None:
         raise TypeError("abstract class")
     code = info.code
-    arg = _stored(code, value)
+    arg, error = _stored(code, value)
     if arg is not None:
         if code == "v":     # VARIANT_BOOL: the short the setter stored from the value's truth
             return params.carg(arg, cacheable=False)
         return params.store(code, value, converted=arg)
     as_parameter = getattr(value, "_as_parameter_", _MISSING)
     if as_parameter is _MISSING:
+        if versions.SIMPLE_FROM_PARAM_KEEPS_ERROR:
+            raise error
         raise TypeError("wrong type")
     return params.uncached(_simple_param_rule(cls, as_parameter))
+
+
+def _refused(value, ctypes_name):
+    """The error of a pointer type's from_param that no rule accepted."""
+    if versions.POINTER_FROM_PARAM_NAMES_TYPE:
+        return TypeError("'%s' object cannot be interpreted as ctypes.%s"
+                         % (type_name(type(value)), ctypes_name))
+    return TypeError("wrong type")
 
 
 def _item_is(obj, code):
@@ -189,7 +199,7 @@ def _string_pointer_rule(tag, text_type, char_code):
         as_parameter = getattr(value, "_as_parameter_", _MISSING)
         if as_parameter is not _MISSING:
             return params.uncached(rule(cls, as_parameter))
-        raise TypeError("wrong type")
+        raise _refused(value, "c_char_p" if tag == "z" else "c_wchar_p")
     rule.__qualname__ = rule.__name__ = ("c_char_p" if tag == "z" else "c_wchar_p") + "_param_rule"
     return rule
 
@@ -222,7 +232,7 @@ def _c_void_p_param_rule(cls, value):
     as_parameter = getattr(value, "_as_parameter_", _MISSING)
     if as_parameter is not _MISSING:
         return params.uncached(_c_void_p_param_rule(cls, as_parameter))
-    raise TypeError("wrong type")
+    raise _refused(value, "c_void_p")
 
 
 _POINTER_FROM_PARAM = {"z": params.from_param_of(_c_char_p_param_rule),
@@ -275,31 +285,33 @@ def simple_stginfo(code, swapped=False):
 class PyCSimpleType(_CDataMeta):
     """Metaclass of the simple types (c_int, c_char_p, ...)."""
 
-    def __new__(mcls, name, bases, namespace, **kwds):
-        cls = super().__new__(mcls, name, bases, namespace, **kwds)
-        if _CData in bases:
-            return cls          # the abstract base _SimpleCData itself
-        code = _check_type_code(cls)
-        set_stginfo(cls, simple_stginfo(code))
-        if code in _POINTER_FROM_PARAM and cls.__base__ is _SimpleCData:
-            # Only the direct children get the pointer from_param (as CPython),
-            # so a subclass's own from_param stays in force.
-            type.__setattr__(cls, "from_param", classmethod(_POINTER_FROM_PARAM[code]))
-        if mcls is PyCSimpleType and code in _SWAPPABLE:
-            # CPython makes the other-endian twin here; it is made on first use
-            # instead (most programs never ask), from the same name, bases and
-            # namespace CPython's create_other_endian_type would use.
-            type.__setattr__(cls, "__ctype_le__", cls)
-            type.__setattr__(cls, "__ctype_be__", _SwappedTwin(cls, name, bases, namespace))
-        elif mcls is PyCSimpleType and code == "?":
-            # one byte has no byte order: c_bool may be a field of a
-            # Big/LittleEndianStructure, as c_char and c_byte (CPython 3.11-3.13
-            # refuse it)
-            type.__setattr__(cls, "__ctype_le__", cls)
-            type.__setattr__(cls, "__ctype_be__", cls)
-        return cls
-
     from_param = params.from_param_of(_simple_param_rule)
+
+
+def _make_simple_type(cls, name, bases, namespace):
+    if _CData in cls.__bases__:
+        return                  # the abstract base _SimpleCData itself
+    code = _check_type_code(cls)
+    set_stginfo(cls, simple_stginfo(code))
+    if code in _POINTER_FROM_PARAM and cls.__base__ is _SimpleCData:
+        # Only the direct children get the pointer from_param (as CPython),
+        # so a subclass's own from_param stays in force.
+        type.__setattr__(cls, "from_param", classmethod(_POINTER_FROM_PARAM[code]))
+    if type(cls) is PyCSimpleType and code in _SWAPPABLE:
+        # CPython makes the other-endian twin here; it is made on first use
+        # instead (most programs never ask), from the same name, bases and
+        # namespace CPython's create_other_endian_type would use.
+        type.__setattr__(cls, "__ctype_le__", cls)
+        type.__setattr__(cls, "__ctype_be__", _SwappedTwin(cls, name, bases, namespace))
+    elif type(cls) is PyCSimpleType and code == "?":
+        # one byte has no byte order: c_bool may be a field of a
+        # Big/LittleEndianStructure, as c_char and c_byte (CPython 3.11-3.13
+        # refuse it)
+        type.__setattr__(cls, "__ctype_le__", cls)
+        type.__setattr__(cls, "__ctype_be__", cls)
+
+
+basics.TYPE_DATA[PyCSimpleType] = _make_simple_type
 
 
 class _SwappedTwin:

@@ -23,6 +23,7 @@ import sys
 
 from ._native import native_bases, raw
 from . import basics
+from . import versions
 from .array import PyCArrayType
 from .basics import (caller_module, DICTFLAG_FINAL, TYPEFLAG_HASBITFIELD, TYPEFLAG_HASPOINTER,
                      TYPEFLAG_HASUNION, TYPEFLAG_ISPOINTER, StgInfo, _CData, _CDataMeta,
@@ -378,6 +379,23 @@ def _pack_of(cls):
     return pack, True
 
 
+def _align_of(cls):
+    """The minimum alignment _align_ asks for (3.13 on; 0: none)."""
+    if not versions.ALIGN_ATTRIBUTE:
+        return 0
+    try:
+        align = cls._align_
+    except AttributeError:
+        return 0
+    try:
+        align = operator.index(align)
+    except TypeError:
+        align = -1
+    if not 0 <= align < 2**31:
+        raise ValueError("_align_ must be a non-negative integer")
+    return align
+
+
 def _field_format(name, info):
     """One member of a structure's PEP 3118 format: [(shape)]format:name:"""
     fmt = info.format if info.format is not None else "B"
@@ -386,13 +404,34 @@ def _field_format(name, info):
     return "%s:%s:" % (fmt, name)
 
 
+def _padded_format(parsed, layout, base_size):
+    """A structure's PEP 3118 format naming its padding (3.12 on): "x" or "Nx"
+    before a field that starts past the end of the one before it (a base
+    class's fields end at its size), and after the last one up to the size.
+    A bit field ends where its type's storage unit does."""
+    parts, end = ["T{"], base_size
+    for (name, _, finfo, _), place in zip(parsed, layout.placements):
+        parts.append(_padding(place.offset - end))
+        parts.append(_field_format(name, finfo))
+        end = max(end, place.offset + finfo.size)
+    parts.append(_padding(layout.size - end))
+    parts.append("}")
+    return "".join(parts)
+
+
+def _padding(count):
+    return "" if count <= 0 else "x" if count == 1 else "%dx" % count
+
+
 def _update_stginfo(cls, fields, is_struct):
     """Check _fields_, lay the type out and install its field descriptors
     (CPython's PyCStructUnionType_update_stgdict)."""
     # presence, not value, of _swappedbytes_ decides the bit order (_endian.py)
     big_endian = hasattr(cls, "_swappedbytes_") != _HOST_BIG
-    old_semantics = hasattr(cls, "_use_broken_old_ctypes_structure_semantics_")
+    old_semantics = (versions.OLD_STRUCTURE_SEMANTICS
+                     and hasattr(cls, "_use_broken_old_ctypes_structure_semantics_"))
     pack, packed = _pack_of(cls)
+    min_align = _align_of(cls)
     if isinstance(fields, dict):
         raise TypeError("'_fields_' must be a sequence of pairs")
     try:
@@ -445,7 +484,7 @@ def _update_stginfo(cls, fields, is_struct):
         [(finfo.size, finfo.align, bits) for _, _, finfo, bits in parsed], is_struct,
         pack=pack, big_endian=big_endian,
         base_size=baseinfo.size if baseinfo is not None else 0,
-        base_align=baseinfo.align if baseinfo is not None else None)
+        base_align=baseinfo.align if baseinfo is not None else None, min_align=min_align)
 
     own_fields = []
     for i, ((name, tp, finfo, bits), place) in enumerate(zip(parsed, result.placements)):
@@ -453,7 +492,9 @@ def _update_stginfo(cls, fields, is_struct):
         setattr(cls, name, field)
         own_fields.append(field)
 
-    if is_struct and not packed:
+    if is_struct and versions.PEP3118_PADDING:
+        info.format = _padded_format(parsed, result, baseinfo.size if baseinfo is not None else 0)
+    elif is_struct and not packed:
         info.format = "T{%s}" % "".join(_field_format(name, finfo)
                                          for name, _, finfo, _ in parsed)
     else:
@@ -525,31 +566,6 @@ class _StructUnionType(_CDataMeta):
     """What PyCStructType and UnionType share (CPython's StructUnionType_new
     and _structunion_setattro)."""
 
-    def __new__(mcls, name, bases, namespace, **kwds):
-        cls = super().__new__(mcls, name, bases, namespace, **kwds)
-        if _bootstrapping:
-            return cls                  # Structure / Union themselves: abstract
-        if "_abstract_" in cls.__dict__:
-            return cls
-        is_struct = not isinstance(cls, UnionType)
-        info = _fresh_stginfo(is_struct)
-        if "_fields_" in cls.__dict__:
-            # Setting _fields_ installs the whole plan; until then only the
-            # StgInfo is needed.  Through the metaclass, so that a subclass
-            # (ctypes._endian) sees it.
-            type.__setattr__(cls, "_stginfo_", info)
-            setattr(cls, "_fields_", cls.__dict__["_fields_"])
-            if "_rawffi_size_" not in cls.__dict__:
-                set_stginfo(cls, own_stginfo(cls))    # a metaclass kept _fields_ for itself
-            return cls
-        baseinfo = _ctype_info(cls.__base__)
-        if baseinfo is not None:
-            set_stginfo(cls, baseinfo.copy())
-            baseinfo.flags |= DICTFLAG_FINAL
-        else:
-            set_stginfo(cls, info)
-        return cls
-
     def __setattr__(cls, name, value):
         if name != "_fields_":
             type.__setattr__(cls, name, value)
@@ -585,6 +601,33 @@ class _StructUnionType(_CDataMeta):
     def in_dll(cls, dll, name):
         _finalize(cls)
         return super().in_dll(dll, name)
+
+
+def _make_struct_type(cls, name, bases, namespace):
+    if _bootstrapping:
+        return                      # Structure / Union themselves: abstract
+    if "_abstract_" in cls.__dict__:
+        return
+    is_struct = not isinstance(cls, UnionType)
+    info = _fresh_stginfo(is_struct)
+    if "_fields_" in cls.__dict__:
+        # Setting _fields_ installs the whole plan; until then only the
+        # StgInfo is needed.  Through the metaclass, so that a subclass
+        # (ctypes._endian) sees it.
+        type.__setattr__(cls, "_stginfo_", info)
+        setattr(cls, "_fields_", cls.__dict__["_fields_"])
+        if "_rawffi_size_" not in cls.__dict__:
+            set_stginfo(cls, own_stginfo(cls))    # a metaclass kept _fields_ for itself
+        return
+    baseinfo = _ctype_info(cls.__base__)
+    if baseinfo is not None:
+        set_stginfo(cls, baseinfo.copy())
+        baseinfo.flags |= DICTFLAG_FINAL
+    else:
+        set_stginfo(cls, info)
+
+
+basics.TYPE_DATA[_StructUnionType] = _make_struct_type
 
 
 def _fresh_stginfo(is_struct):
@@ -639,7 +682,11 @@ def _finalize(cls):
 class PyCStructType(_StructUnionType):
     """metatype for the CData Objects"""
 
-    __new__ = _StructUnionType.__new__          # in the class's own dict, as CPython
+    # in the class's own dict, as CPython's: where the type data is made
+    if versions.TYPE_DATA_IN_INIT:
+        __init__ = _StructUnionType.__init__
+    else:
+        __new__ = _StructUnionType.__new__
     __setattr__ = _StructUnionType.__setattr__
     __delattr__ = _StructUnionType.__delattr__
 
