@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import warnings
 
 import pytest
 
@@ -37,6 +38,16 @@ PROGRAM_SUITES = ("numpy-ctypeslib", "numpy-ndpointer", "mp-fork", "mp-forkserve
 # tests/native, less the one that takes half the time (a quadratic PEP 3118
 # format check, tests/test_cpython_fixes.py, run on the main version).
 DIFF_TESTS = ("tests/test_*.py", "tests/native")
+# Not differential tests: the README's commands, the docs build and the
+# benchmark's --update check the repository's tooling, on 3.11 (their tools,
+# mkdocs, auditwheel, cffi, are installed there only).
+DIFF_EXCLUDED = ("tests/test_readme.py", "tests/test_docs.py", "tests/test_bench.py")
+# Tests of a version's own suite that fail on pyctypes by a deliberate
+# difference (docs/differences.md), reported as warnings, never silently:
+# 3.13's test_*inheritance_hierarchy compare cls.__mro__ with CPython's exact
+# list; pyctypes' family classes also have the native base holding their fast
+# slots (and, in the pure mode, _CDataBase) in their MRO.
+DELIBERATE = {"3.13": ("inheritance_hierarchy",)}
 DIFF_DESELECT = ("tests/test_cpython_fixes.py::test_nested_array_buffer_format_as_cpython",)
 TIMEOUT = float(os.environ.get("PYCTYPES_VERSIONS_TIMEOUT", "900"))
 
@@ -129,7 +140,7 @@ def programs(version):
 def differential(version, mode):
     env = _venv_or_skip(version)
     extra = {"PYCTYPES_PURE": "1"} if mode == "pure" else {}
-    paths = [p for pattern in DIFF_TESTS for p in _glob(pattern)]
+    paths = [p for pattern in DIFF_TESTS for p in _glob(pattern) if p not in DIFF_EXCLUDED]
     command = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *paths,
                *(f"--deselect={d}" for d in DIFF_DESELECT)]
     return _once(("differential", version, mode), lambda: _run_in(env, command, None, extra))
@@ -161,10 +172,19 @@ def test_cpython_suite(version, module, mode):
     assert counts["run"] == row["tests"] and (counts["pass"] + counts["skip"] > 0 or row["tests"] == 0)
     if not row["conforms"][impl]:
         deviations = row["deviations"][impl]
+        failed = []
+        for t, got, detail in deviations["failed"]:
+            if any(t.endswith(name) for name in DELIBERATE.get(version, ())):
+                warnings.warn(f"deliberate difference on CPython {version} ({mode} mode): {t} fails "
+                              f"(docs/differences.md)")
+            else:
+                failed.append((t, got, detail))
+        if not failed and not deviations["extra_skips"] and row["status"][impl] == "ok":
+            return
         lines = [f"{module} on CPython {version}, pyctypes {mode} mode "
-                 f"({row['status'][impl]}): {len(deviations['failed'])} test(s) pass on CPython "
+                 f"({row['status'][impl]}): {len(failed)} test(s) pass on CPython "
                  f"but not on pyctypes, {len(deviations['extra_skips'])} extra skip(s)"]
-        lines += [f"  FAILED {t}: {got}: {detail[:300]}" for t, got, detail in deviations["failed"]]
+        lines += [f"  FAILED {t}: {got}: {detail[:300]}" for t, got, detail in failed]
         lines += [f"  EXTRA SKIP {t}: {reason}" for t, reason in deviations["extra_skips"]]
         pytest.fail("\n".join(lines), pytrace=False)
 
