@@ -131,7 +131,8 @@ def _format_argument(ffi_type, address, obj):
 class _Call:
     """One traced call or callback in progress on a thread."""
 
-    __slots__ = ("name", "depth", "text", "opened", "start", "elapsed", "caller", "errno")
+    __slots__ = ("name", "depth", "text", "opened", "start", "elapsed", "caller", "use_errno",
+                 "errno")
 
     def __init__(self, name, depth, caller):
         self.name = name
@@ -141,7 +142,8 @@ class _Call:
         self.opened = False
         self.start = 0
         self.elapsed = None
-        self.errno = None
+        self.use_errno = False
+        self.errno = None       # read after the call of a use_errno function
 
 
 class Tracer:
@@ -233,13 +235,12 @@ class Tracer:
         parts = [_format_argument(t, a, args[i] if i < len(args) else None)
                  for i, (t, a) in enumerate(zip(ffi_types, addresses))]
         call.text = "%s(%s)" % (call.name, ", ".join(parts))
-        if flags & raw.CALL_USE_ERRNO:
-            call.errno = True
+        call.use_errno = bool(flags & raw.CALL_USE_ERRNO)
         call.start = time.perf_counter_ns()
 
     def called(self, call):
         call.elapsed = time.perf_counter_ns() - call.start
-        if call.errno:
+        if call.use_errno:
             call.errno = raw.get_errno()
 
     def returned(self, call, value):
@@ -253,7 +254,7 @@ class Tracer:
         stack = self._stack()
         if stack and stack[-1] is call:
             stack.pop()
-        if call.errno is not None and call.errno is not True:
+        if call.errno is not None:
             outcome += " errno=%d" % call.errno
         if call.elapsed is not None:
             outcome += " <%s>" % _duration(call.elapsed)
